@@ -1,0 +1,74 @@
+/**
+ * Errors a user can cause carry a stable code (never renamed: scripts and the HTTP API depend on
+ * them), a message naming what was wrong, and a hint saying what to do. Messages may change.
+ * Programmer misuse throws TypeError instead.
+ */
+export const ErrorCodes = [
+  'COLLECTION_NOT_FOUND',
+  'COLLECTION_EXISTS',
+  'DOCUMENT_NOT_FOUND',
+  'INVALID_NAME',
+  'INVALID_ARGUMENT',
+  'INVALID_INPUT',
+  'DIMENSION_MISMATCH',
+  'EMBEDDER_REQUIRED',
+  'EMBEDDER_MISMATCH',
+  'EMBEDDER_UNAVAILABLE',
+  'DATABASE_LOCKED',
+  'DATABASE_CLOSED',
+  'FORMAT_UNSUPPORTED',
+  'INDEX_CORRUPT',
+  'NATIVE_UNAVAILABLE',
+  'IO_ERROR',
+] as const;
+
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** Where in an input a problem was found; every field optional because inputs differ. */
+export interface ErrorLocation {
+  file?: string;
+  line?: number;
+  field?: string;
+}
+
+export interface PiramidErrorOptions {
+  hint?: string;
+  location?: ErrorLocation;
+  cause?: unknown;
+}
+
+export class PiramidError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly location: ErrorLocation | undefined;
+
+  constructor(code: ErrorCode, message: string, options: PiramidErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PiramidError';
+    this.code = code;
+    this.hint = options.hint;
+    this.location = options.location;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; hint?: string; location?: ErrorLocation } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      ...(this.location === undefined ? {} : { location: this.location }),
+    };
+  }
+}
+
+export function isPiramidError(err: unknown, code?: ErrorCode): err is PiramidError {
+  return err instanceof PiramidError && (code === undefined || err.code === code);
+}
+
+/** "docs.jsonl line 3, field vector" — the prefix used for input errors. */
+export function describeLocation(location: ErrorLocation): string {
+  const parts: string[] = [];
+  if (location.file !== undefined) parts.push(location.file);
+  if (location.line !== undefined) parts.push(`line ${location.line}`);
+  if (location.field !== undefined) parts.push(`field "${location.field}"`);
+  return parts.join(', ');
+}

@@ -1,0 +1,245 @@
+import type { CollectionStore } from '../store/collection-store.js';
+import type { CollectionConfig, EngineWarning, SearchOptions } from '../types.js';
+import { packIndexVectors, writeIndexVector } from '../vectors.js';
+import { FaissVectorIndex, type FaissBinding, type RawHits } from './faiss-index.js';
+import { readIndexFile, writeIndexFile, type IndexFileProblem } from './index-file.js';
+import { IVF_MAX_TRAIN_POINTS_PER_LIST, describeIndex, searchParams, shouldTrain } from './index-plan.js';
+
+export interface CollectionIndexDeps {
+  config: CollectionConfig;
+  store: CollectionStore;
+  path: string;
+  binding: () => FaissBinding;
+  onWarning: (warning: EngineWarning) => void;
+}
+
+const PROBLEM_TEXT: Record<IndexFileProblem, string> = {
+  missing: 'is missing',
+  truncated: 'is truncated',
+  'bad-magic': 'is not a piramid index file',
+  'bad-format': 'has an unknown format',
+  'bad-header': 'has an unreadable header',
+  checksum: 'fails its checksum',
+};
+
+/**
+ * The derived faiss index of one collection and its life cycle: load the checkpoint, replay from
+ * LevelDB the labels it lacks, rebuild when it is missing or corrupt, train IVF lists once the
+ * collection is large enough, and write checkpoints. LevelDB stays the source of truth; this
+ * never holds the only copy of anything.
+ */
+export class CollectionIndex {
+  private index: FaissVectorIndex | undefined;
+  private nlist: number | undefined;
+  /** Labels in the checkpoint file on disk; -1 when unknown or stale. */
+  private savedLabels = -1;
+  /** A load or rebuild in flight: concurrent callers wait for it instead of starting another. */
+  private pending: Promise<FaissVectorIndex> | undefined;
+
+  constructor(private readonly deps: CollectionIndexDeps) {}
+
+  get loaded(): boolean {
+    return this.index !== undefined;
+  }
+
+  get description(): string | undefined {
+    return this.index?.description;
+  }
+
+  get size(): number {
+    return this.index?.size ?? 0;
+  }
+
+  /** Loads (or rebuilds) the index so that it holds exactly labels 0..nextLabel-1. */
+  async ensure(nextLabel: number): Promise<FaissVectorIndex> {
+    while (this.pending !== undefined) await this.pending.catch(() => undefined);
+    if (this.index !== undefined && this.index.size === nextLabel) return this.index;
+    this.pending = this.load(nextLabel).finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async load(nextLabel: number): Promise<FaissVectorIndex> {
+    if (this.index !== undefined) return this.rebuild(nextLabel, 'was out of step with the stored documents');
+
+    const file = await readIndexFile(this.deps.path);
+    if (!file.ok) {
+      if (file.problem === 'missing' && nextLabel === 0) return this.installEmpty(await this.deps.store.count());
+      return this.rebuild(nextLabel, PROBLEM_TEXT[file.problem]);
+    }
+    const { header, payload } = file;
+    const { config } = this.deps;
+    if (header.uid !== config.uid || header.dimension !== config.dimension || header.labels > nextLabel) {
+      return this.rebuild(nextLabel, 'belongs to another version of this collection');
+    }
+    let index: FaissVectorIndex;
+    try {
+      index = FaissVectorIndex.fromBuffer(this.deps.binding(), payload, header.description);
+    } catch {
+      return this.rebuild(nextLabel, 'could not be read by faiss');
+    }
+    if (index.size !== header.labels) return this.rebuild(nextLabel, 'holds a different label count than its header');
+    if (header.labels < nextLabel) {
+      await this.replay(index, header.labels);
+      this.deps.onWarning({
+        code: 'INDEX_REPLAYED',
+        collection: config.name,
+        message: `Replayed ${nextLabel - header.labels} vectors written after the last index checkpoint.`,
+      });
+    }
+    if (index.size !== nextLabel) return this.rebuild(nextLabel, 'could not be replayed to the stored documents');
+    this.install(index, header.nlist);
+    this.savedLabels = header.labels;
+    return index;
+  }
+
+  /** Adds vectors that were just committed to LevelDB under labels firstLabel.. in order. */
+  append(vectors: readonly Float32Array[], firstLabel: number): void {
+    const index = this.index;
+    if (index === undefined) return; // loaded (and replayed) on first use
+    if (index.size !== firstLabel) {
+      this.discard(); // out of step: rebuilt from LevelDB on next use
+      return;
+    }
+    const { dimension, metric } = this.deps.config;
+    try {
+      index.add(packIndexVectors(vectors, dimension, metric));
+    } catch (err) {
+      this.discard();
+      throw err;
+    }
+  }
+
+  /**
+   * Trains IVF lists once an IVF collection on its interim Flat index has enough vectors. The
+   * interim index keeps answering queries until the trained one is swapped in.
+   */
+  async trainIfDue(liveCount: number, nextLabel: number): Promise<boolean> {
+    const index = this.index;
+    if (index === undefined || !shouldTrain(this.deps.config.index, index.description, liveCount)) return false;
+    await this.rebuild(nextLabel);
+    return true;
+  }
+
+  /** nprobe a query with these options runs with (IVF only; 1 otherwise). */
+  currentNprobe(options: SearchOptions): number {
+    const description = this.index?.description ?? '';
+    return searchParams(this.deps.config.index, description, this.nlist, options).nprobe ?? 1;
+  }
+
+  search(query: Float32Array, k: number, options: SearchOptions): RawHits {
+    const index = this.index;
+    if (index === undefined) throw new TypeError('CollectionIndex.search before ensure()');
+    const params = searchParams(this.deps.config.index, index.description, this.nlist, options);
+    return index.search(query, k, params);
+  }
+
+  /** nprobe in force for IVF (so search can widen it when lists run dry); undefined otherwise. */
+  ivfLists(): number | undefined {
+    return this.index?.description.startsWith('IVF') === true ? this.nlist : undefined;
+  }
+
+  /** Writes a checkpoint when the index holds labels the file lacks. Returns whether it wrote. */
+  async checkpoint(): Promise<boolean> {
+    const index = this.index;
+    if (index === undefined || index.size === this.savedLabels) return false;
+    const { config } = this.deps;
+    await writeIndexFile(
+      this.deps.path,
+      {
+        uid: config.uid,
+        labels: index.size,
+        description: index.description,
+        dimension: config.dimension,
+        ...(this.nlist === undefined ? {} : { nlist: this.nlist }),
+      },
+      index.serialize(),
+    );
+    this.savedLabels = index.size;
+    return true;
+  }
+
+  /** Forgets the in-memory index; the next use loads or rebuilds it. */
+  discard(): void {
+    this.index = undefined;
+    this.nlist = undefined;
+    this.savedLabels = -1;
+  }
+
+  /**
+   * Builds the index afresh from every stored vector, in label order (dead labels included, so
+   * labels keep their positions). IVF is trained first on a uniform sample of the vectors.
+   */
+  async rebuild(nextLabel: number, reason?: string): Promise<FaissVectorIndex> {
+    const { config, store } = this.deps;
+    if (reason !== undefined) {
+      this.deps.onWarning({
+        code: 'INDEX_REBUILT',
+        collection: config.name,
+        message: `Index file ${reason}; rebuilt it from the stored vectors.`,
+      });
+    }
+    const plan = describeIndex(config.index, await store.count());
+    const index = FaissVectorIndex.create(this.deps.binding(), config.dimension, config.metric, plan.description);
+    if (!index.isTrained) index.train(await this.trainingSample(nextLabel, plan.nlist ?? 1));
+    await this.replay(index, 0);
+    this.install(index, plan.nlist);
+    // Persist at once: a rebuild is the expensive path, so never pay it twice.
+    await this.checkpoint();
+    return index;
+  }
+
+  private installEmpty(liveCount: number): FaissVectorIndex {
+    const { config } = this.deps;
+    const plan = describeIndex(config.index, liveCount);
+    const index = FaissVectorIndex.create(this.deps.binding(), config.dimension, config.metric, plan.description);
+    return this.install(index, plan.nlist);
+  }
+
+  private install(index: FaissVectorIndex, nlist: number | undefined): FaissVectorIndex {
+    this.index = index;
+    this.nlist = nlist;
+    this.savedLabels = -1;
+    return index;
+  }
+
+  private async replay(index: FaissVectorIndex, fromLabel: number): Promise<void> {
+    let expected = fromLabel;
+    for await (const chunk of this.deps.store.vectorsFrom(fromLabel)) {
+      // A gap would shift every later label; the vec! range is dense by construction.
+      if (chunk[0]?.label !== expected) throw new TypeError(`label gap at ${expected}`);
+      expected += chunk.length;
+      index.add(packIndexVectors(chunk.map((entry) => entry.vector), this.deps.config.dimension, this.deps.config.metric));
+    }
+  }
+
+  /** Reservoir sample (seeded, so rebuilds are reproducible) of stored vectors, packed. */
+  private async trainingSample(nextLabel: number, nlist: number): Promise<Float32Array> {
+    const { dimension, metric } = this.deps.config;
+    const capacity = Math.min(nextLabel, nlist * IVF_MAX_TRAIN_POINTS_PER_LIST);
+    const sample = new Float32Array(capacity * dimension);
+    const random = seededRandom(0x9e3779b9);
+    let seen = 0;
+    for await (const chunk of this.deps.store.vectorsFrom(0)) {
+      for (const { vector } of chunk) {
+        const slot = seen < capacity ? seen : Math.floor(random() * (seen + 1));
+        if (slot < capacity) writeIndexVector(vector, metric, sample, slot * dimension);
+        seen += 1;
+      }
+    }
+    return sample;
+  }
+}
+
+/** mulberry32: tiny, fast, good enough for sampling. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,161 @@
+import type { AbstractSublevel } from 'abstract-level';
+import type { Level } from 'level';
+import type { StoredRecord } from '../types.js';
+import { decodeLabel, encodeLabel } from './keys.js';
+import { decodeVector, encodeVector } from './vector-codec.js';
+
+export type RootLevel = Level<string, string>;
+type Sub<V> = AbstractSublevel<RootLevel, string | Buffer | Uint8Array, string, V>;
+
+/** One document written by an upsert: its new label, and the label it replaces, if any. */
+export interface LabelledWrite {
+  id: string;
+  label: number;
+  record: StoredRecord;
+  vector: Float32Array;
+  previousLabel: number | undefined;
+}
+
+export interface LabelledDelete {
+  id: string;
+  label: number;
+}
+
+export interface LabelledVector {
+  label: number;
+  vector: Float32Array;
+}
+
+const COUNT_KEY = 'count';
+
+/**
+ * The LevelDB layout of one collection: four sublevels named `c~<name>~<part>` (sublevels of the
+ * root, so one batch can write all four atomically; collection names cannot contain "~"):
+ *   ids  <id>       -> label (hex)        which label holds the live version of a document
+ *   rec  <label>    -> StoredRecord JSON  present only while that label is live
+ *   vec  <label>    -> Float32 bytes      every label issued since the last compact, live or not,
+ *                                         so the index can be replayed label by label
+ *   meta count      -> live document count, kept in the same batches as the documents
+ * A search resolves faiss labels with one getMany on rec!: a missing record means "deleted".
+ */
+export class CollectionStore {
+  private readonly prefix: string;
+  private readonly ids: Sub<string>;
+  private readonly records: Sub<StoredRecord>;
+  private readonly vectors: Sub<Uint8Array>;
+  private readonly meta: Sub<number>;
+
+  constructor(
+    private readonly root: RootLevel,
+    name: string,
+  ) {
+    this.prefix = `c~${name}~`;
+    this.ids = root.sublevel<string, string>(`${this.prefix}ids`, {});
+    this.records = root.sublevel<string, StoredRecord>(`${this.prefix}rec`, { valueEncoding: 'json' });
+    this.vectors = root.sublevel<string, Uint8Array>(`${this.prefix}vec`, { valueEncoding: 'view' });
+    this.meta = root.sublevel<string, number>(`${this.prefix}meta`, { valueEncoding: 'json' });
+  }
+
+  async labelsOf(ids: readonly string[]): Promise<(number | undefined)[]> {
+    if (ids.length === 0) return [];
+    const keys = await this.ids.getMany([...ids]);
+    return keys.map((key) => (key === undefined ? undefined : decodeLabel(key)));
+  }
+
+  async recordsAt(labels: readonly number[]): Promise<(StoredRecord | undefined)[]> {
+    if (labels.length === 0) return [];
+    return this.records.getMany(labels.map(encodeLabel));
+  }
+
+  async vectorsAt(labels: readonly number[]): Promise<(Float32Array | undefined)[]> {
+    if (labels.length === 0) return [];
+    const values = await this.vectors.getMany(labels.map(encodeLabel));
+    return values.map((bytes) => (bytes === undefined ? undefined : decodeVector(bytes)));
+  }
+
+  /** The next label to issue: one past the highest label with a stored vector. */
+  async nextLabel(): Promise<number> {
+    const last = await this.vectors.keys({ reverse: true, limit: 1 }).all();
+    const key = last[0];
+    return key === undefined ? 0 : decodeLabel(key) + 1;
+  }
+
+  async count(): Promise<number> {
+    return (await this.meta.get(COUNT_KEY)) ?? 0;
+  }
+
+  /** Vectors of every label from `fromLabel` on, in label order, in chunks. */
+  async *vectorsFrom(fromLabel: number, chunkSize = 4096): AsyncGenerator<LabelledVector[]> {
+    const iterator = this.vectors.iterator({ gte: encodeLabel(fromLabel) });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(chunkSize);
+        if (entries.length === 0) return;
+        yield entries.map(([key, bytes]) => ({ label: decodeLabel(key), vector: decodeVector(bytes) }));
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  /** Live records in id order, starting after `afterId` when given (for paging). */
+  async *recordsById(afterId?: string, chunkSize = 1024): AsyncGenerator<{ id: string; label: number }[]> {
+    const iterator = this.ids.iterator(afterId === undefined ? {} : { gt: afterId });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(chunkSize);
+        if (entries.length === 0) return;
+        yield entries.map(([id, key]) => ({ id, label: decodeLabel(key) }));
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  /**
+   * Commits upserts and deletes in one atomic LevelDB batch: a crash leaves either all of it or
+   * none, never a record without its vector. The caller serialises writers, so the count's
+   * read-modify-write is safe.
+   */
+  async write(upserts: readonly LabelledWrite[], deletes: readonly LabelledDelete[], sync = false): Promise<void> {
+    const batch = this.root.batch();
+    let delta = 0;
+    for (const write of upserts) {
+      const labelKey = encodeLabel(write.label);
+      batch.put(write.id, labelKey, { sublevel: this.ids });
+      batch.put(labelKey, write.record, { sublevel: this.records });
+      batch.put(labelKey, encodeVector(write.vector), { sublevel: this.vectors });
+      if (write.previousLabel === undefined) delta += 1;
+      else batch.del(encodeLabel(write.previousLabel), { sublevel: this.records });
+    }
+    for (const del of deletes) {
+      batch.del(del.id, { sublevel: this.ids });
+      batch.del(encodeLabel(del.label), { sublevel: this.records });
+      delta -= 1;
+    }
+    if (delta !== 0) batch.put(COUNT_KEY, (await this.count()) + delta, { sublevel: this.meta });
+    await batch.write({ sync });
+  }
+
+  /** Removes every key of the collection (used by drop, and before re-creating a name). */
+  async clear(): Promise<void> {
+    await Promise.all([this.ids.clear(), this.records.clear(), this.vectors.clear(), this.meta.clear()]);
+  }
+
+  /** Approximate bytes the collection occupies in LevelDB (0 where the backend cannot tell). */
+  async approximateSize(): Promise<number> {
+    const root: unknown = this.root;
+    if (!hasApproximateSize(root)) return 0;
+    // Every key of the collection starts with "!c~<name>~"; "\x7f" sorts after any name character.
+    const start = `!${this.prefix}`;
+    return root.approximateSize(start, `${start}\x7f`);
+  }
+}
+
+interface SizedLevel {
+  approximateSize(start: string, end: string): Promise<number>;
+}
+
+function hasApproximateSize(db: unknown): db is SizedLevel {
+  return typeof db === 'object' && db !== null && typeof (db as Partial<SizedLevel>).approximateSize === 'function';
+}

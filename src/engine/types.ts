@@ -1,0 +1,120 @@
+/** Public data types of the engine: what goes in, what is stored, what comes back. */
+
+export const METRICS = ['cosine', 'dot', 'l2'] as const;
+export type Metric = (typeof METRICS)[number];
+
+export const INDEX_KINDS = ['flat', 'hnsw', 'ivf'] as const;
+export type IndexKind = (typeof INDEX_KINDS)[number];
+
+export type Metadata = Record<string, unknown>;
+
+/** Index settings stored per collection; search defaults may be overridden per query. */
+export interface IndexSettings {
+  kind: IndexKind;
+  /** HNSW: neighbours per node (faiss factory `HNSW<m>`). */
+  m?: number;
+  /** HNSW: default candidate list size at search time. */
+  efSearch?: number;
+  /** IVF: number of lists; chosen from the collection size at training time when absent. */
+  nlist?: number;
+  /** IVF: default lists probed at search time; derived from nlist when absent. */
+  nprobe?: number;
+}
+
+/** Which embedder a collection was created with; vectors from any other are refused. */
+export interface EmbedderSpec {
+  name: string;
+  model: string;
+  dimension: number;
+}
+
+export interface CollectionConfig {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  index: IndexSettings;
+  /** null: the caller supplies every vector (`--embedder none`). */
+  embedder: EmbedderSpec | null;
+  createdAt: string;
+  /** Random id of this incarnation: an index file from a dropped namesake is never loaded. */
+  uid: string;
+}
+
+export interface CreateCollectionOptions {
+  dimension?: number;
+  metric?: Metric;
+  index?: IndexKind | IndexSettings;
+  /** Embedder name (`use`, `none`); resolved through the database's embedder factory. */
+  embedder?: string;
+}
+
+/** A document to upsert. At least one of text and vector is required. */
+export interface DocumentInput {
+  id?: string;
+  text?: string;
+  vector?: ArrayLike<number>;
+  metadata?: Metadata;
+}
+
+/** What a collection stores for a live document (the vector is kept separately). */
+export interface StoredRecord {
+  id: string;
+  text?: string;
+  metadata?: Metadata;
+}
+
+export interface DocumentView extends StoredRecord {
+  vector?: number[];
+}
+
+export interface UpsertResult {
+  added: number;
+  updated: number;
+  ids: string[];
+}
+
+export interface SearchOptions {
+  k?: number;
+  /** HNSW candidate list size for this query. */
+  efSearch?: number;
+  /** IVF lists probed for this query. */
+  nprobe?: number;
+  withVector?: boolean;
+}
+
+export interface SearchHit {
+  id: string;
+  /** cosine/dot: similarity, higher is better. l2: Euclidean distance, lower is better. */
+  score: number;
+  text?: string;
+  metadata?: Metadata;
+  vector?: number[];
+}
+
+export interface SearchResult {
+  hits: SearchHit[];
+  /** Candidates fetched from the index, after growing past deleted labels. */
+  fetched: number;
+}
+
+export interface CollectionStats {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  index: IndexKind;
+  /** The faiss structure in use now, e.g. `HNSW32,Flat`, or `Flat` for an IVF not yet trained. */
+  indexState: string;
+  embedder: string;
+  /** Live documents. */
+  count: number;
+  /** Labels in the index that point at deleted or replaced documents (freed by compact). */
+  deleted: number;
+  sizeBytes: number;
+}
+
+/** Something the engine noticed and recovered from; presenters decide whether to show it. */
+export interface EngineWarning {
+  code: 'INDEX_REBUILT' | 'INDEX_REPLAYED';
+  collection: string;
+  message: string;
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Database, type EngineWarning } from '../../src/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { randomVectors } from '../helpers/vectors.js';
+
+const DIM = 16;
+const vectors = randomVectors(3000, DIM, 11);
+const queries = randomVectors(10, DIM, 12);
+const engineEntry = fileURLToPath(new URL('../../src/index.js', import.meta.url));
+
+async function seeded(kind: 'flat' | 'hnsw' = 'hnsw') {
+  const dir = await tempDir();
+  const db = await Database.open(dir);
+  const collection = await db.createCollection('c', { embedder: 'none', dimension: DIM, index: kind });
+  await collection.upsert(vectors.map((v, i) => ({ id: `v${i}`, vector: Array.from(v) })));
+  await collection.delete(['v1', 'v2', 'v3']);
+  const answers = [];
+  for (const q of queries) answers.push((await collection.search(q, { k: 10 })).hits);
+  await db.close();
+  return { dir, answers, indexFile: join(dir, 'indexes', 'c.pidx') };
+}
+
+async function reopenAndSearch(dir: string) {
+  const warnings: EngineWarning[] = [];
+  const db = await Database.open(dir, { onWarning: (w) => warnings.push(w) });
+  const collection = await db.collection('c');
+  const answers = [];
+  for (const q of queries) answers.push((await collection.search(q, { k: 10 })).hits);
+  const count = await collection.count();
+  await db.close();
+  return { warnings, answers, count };
+}
+
+describe('index file durability', () => {
+  it('loads the checkpoint without rebuilding when it is intact', async () => {
+    const { dir, answers } = await seeded();
+    const again = await reopenAndSearch(dir);
+    assert.deepEqual(again.warnings, []);
+    assert.deepEqual(again.answers, answers);
+  });
+
+  it('rebuilds a deleted index file from LevelDB with the same results', async () => {
+    const { dir, answers, indexFile } = await seeded();
+    await rm(indexFile);
+    const again = await reopenAndSearch(dir);
+    assert.equal(again.warnings[0]?.code, 'INDEX_REBUILT');
+    assert.match(again.warnings[0]?.message ?? '', /missing/);
+    assert.deepEqual(again.answers, answers);
+    // The rebuild wrote a fresh checkpoint: the next open is clean.
+    assert.deepEqual((await reopenAndSearch(dir)).warnings, []);
+  });
+
+  it('rebuilds a corrupted index file (flipped byte) with the same results', async () => {
+    const { dir, answers, indexFile } = await seeded();
+    const bytes = await readFile(indexFile);
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 0xff;
+    await writeFile(indexFile, bytes);
+    const again = await reopenAndSearch(dir);
+    assert.equal(again.warnings[0]?.code, 'INDEX_REBUILT');
+    assert.match(again.warnings[0]?.message ?? '', /checksum/);
+    assert.deepEqual(again.answers, answers);
+  });
+
+  it('rebuilds a truncated index file', async () => {
+    const { dir, answers, indexFile } = await seeded('flat');
+    await truncate(indexFile, 1000);
+    const again = await reopenAndSearch(dir);
+    assert.equal(again.warnings[0]?.code, 'INDEX_REBUILT');
+    assert.deepEqual(again.answers, answers);
+  });
+
+  it('replays writes acknowledged after the last checkpoint when the process was killed', async () => {
+    const { dir } = await seeded();
+    // A child appends 500 documents, reports them written, and is SIGKILLed before any checkpoint.
+    const script = `
+      import { Database } from ${JSON.stringify(engineEntry)};
+      const db = await Database.open(${JSON.stringify(dir)});
+      const c = await db.collection('c');
+      const docs = Array.from({ length: 500 }, (_, i) => ({ id: 'late' + i, vector: Array.from({ length: ${DIM} }, (_, j) => Math.sin(i * 31 + j)) }));
+      await c.upsert(docs);
+      process.stdout.write('acknowledged\\n');
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.signal, 'SIGKILL');
+    assert.equal(child.stdout.trim(), 'acknowledged');
+
+    const warnings: EngineWarning[] = [];
+    const db = await Database.open(dir, { onWarning: (w) => warnings.push(w) });
+    const collection = await db.collection('c');
+    assert.equal(await collection.count(), 3000 - 3 + 500);
+    const target = Array.from({ length: DIM }, (_, j) => Math.sin(123 * 31 + j));
+    const { hits } = await collection.search(target, { k: 1 });
+    assert.equal(hits[0]?.id, 'late123');
+    assert.equal(warnings[0]?.code, 'INDEX_REPLAYED');
+    assert.equal((await collection.stats()).deleted, 3);
+    await db.close();
+  });
+});
+
+describe('data folder lock', () => {
+  it('refuses a second process with an error naming the lock file', async () => {
+    const dir = await tempDir();
+    const db = await Database.open(dir);
+    const script = `
+      import { Database } from ${JSON.stringify(engineEntry)};
+      try { await Database.open(${JSON.stringify(dir)}); console.log('opened'); }
+      catch (err) { console.log(JSON.stringify({ code: err.code, message: err.message })); }
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const result = JSON.parse(child.stdout) as { code: string; message: string };
+    assert.equal(result.code, 'DATABASE_LOCKED');
+    assert.ok(result.message.includes(join(dir, 'db', 'LOCK')), result.message);
+    await db.close();
+  });
+});
