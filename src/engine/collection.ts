@@ -4,6 +4,7 @@ import type { Embedder } from './embed/embedder.js';
 import { parseDocument, type ValidDocument } from './document.js';
 import { PiramidError } from './errors.js';
 import type { CollectionIndex } from './index/collection-index.js';
+import { readIndexHeader } from './index/index-file.js';
 import type { CollectionStore, LabelledDelete, LabelledWrite } from './store/collection-store.js';
 import type {
   CollectionConfig,
@@ -157,7 +158,7 @@ export class Collection {
       for (let i = 0; i < records.length && hits.length < k; i++) {
         const record = records[i];
         if (record === undefined) continue;
-        hits.push({ ...record, score: scores[i] as number });
+        hits.push(toHit(record, scores[i] as number));
         hitLabels.push(labels[i] as number);
       }
       const enough = hits.length >= k || hits.length >= live;
@@ -188,7 +189,7 @@ export class Collection {
       dimension: config.dimension,
       metric: config.metric,
       index: config.index.kind,
-      indexState: this.deps.index.description ?? 'not loaded',
+      indexState: this.deps.index.description ?? (await readIndexHeader(this.deps.indexPath))?.description ?? 'none yet',
       embedder: config.embedder === null ? 'none' : `${config.embedder.name}:${config.embedder.model}`,
       count,
       deleted: issued - count,
@@ -293,6 +294,14 @@ export class Collection {
       return vector === undefined ? hit : { ...hit, vector: Array.from(vector) };
     });
   }
+}
+
+/** Hits list id and score first: the order people read them in. */
+function toHit(record: StoredRecord, score: number): SearchHit {
+  const hit: SearchHit = { id: record.id, score };
+  if (record.text !== undefined) hit.text = record.text;
+  if (record.metadata !== undefined) hit.metadata = record.metadata;
+  return hit;
 }
 
 /** faiss distances to user-facing scores: similarity for cosine/dot, Euclidean distance for l2. */

@@ -94,6 +94,28 @@ export async function readIndexFile(path: string): Promise<IndexFileRead> {
   return { ok: true, header, payload };
 }
 
+/** Reads only the header (for `info`): no payload, no checksum. undefined when unreadable. */
+export async function readIndexHeader(path: string): Promise<IndexFileHeader | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const prefix = Buffer.alloc(PREFIX_BYTES);
+    const { bytesRead } = await handle.read(prefix, 0, PREFIX_BYTES, 0);
+    if (bytesRead < PREFIX_BYTES || !prefix.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    const header = Buffer.alloc(prefix.readUInt32LE(MAGIC.length + 4));
+    await handle.read(header, 0, header.length, PREFIX_BYTES);
+    return JSON.parse(header.toString('utf8')) as IndexFileHeader;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 async function syncDirectory(path: string): Promise<void> {
   const handle = await open(path, 'r');
   try {

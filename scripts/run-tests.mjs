@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm test` (after `pretest` installed and compiled everything): lint, check that the committed
+// oclif.manifest.json matches the commands, then run every test file with node's test runner.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function step(name, command, args) {
+  process.stderr.write(`\n== ${name}\n`);
+  const result = spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) {
+    process.stderr.write(`== ${name} failed\n`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+const bin = (pkg, file) => join(root, 'node_modules', pkg, 'bin', file);
+
+step('lint', process.execPath, [bin('eslint', 'eslint.js'), '.']);
+
+const manifestPath = join(root, 'oclif.manifest.json');
+const committed = readFileSync(manifestPath, 'utf8');
+step('oclif manifest', process.execPath, [bin('oclif', 'run.js'), 'manifest']);
+if (readFileSync(manifestPath, 'utf8') !== committed) {
+  process.stderr.write('oclif.manifest.json did not match the commands; it has been regenerated: review and commit it.\n');
+  process.exit(1);
+}
+
+const only = process.argv.slice(2);
+step('tests', process.execPath, ['--test', '--test-reporter=spec', ...(only.length > 0 ? only : [join('dist', 'test')])]);

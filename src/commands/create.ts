@@ -1,0 +1,49 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { INDEX_KINDS, METRICS, type CollectionStats, type IndexSettings } from '../engine/types.js';
+import { info } from '../ui/output.js';
+
+export default class Create extends BaseCommand<typeof Create> {
+  static override description = 'Create a collection.';
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> notes',
+    '<%= config.bin %> <%= command.id %> images --embedder none --dim 512 --metric dot --index hnsw',
+  ];
+
+  static override args = {
+    collection: Args.string({ description: 'Name of the new collection.', required: true }),
+  };
+
+  static override flags = {
+    dim: Flags.integer({ description: 'Vector dimension (required with --embedder none; otherwise the model decides).', min: 1 }),
+    metric: Flags.string({ description: 'Similarity metric.', options: [...METRICS], default: 'cosine' }),
+    index: Flags.string({ description: 'Index kind: flat (exact), hnsw or ivf (approximate).', options: [...INDEX_KINDS], default: 'flat' }),
+    embedder: Flags.string({ description: 'Embedder for text: "use" (built-in, offline) or "none" (you supply vectors).', default: 'use' }),
+    m: Flags.integer({ description: 'HNSW: links per node.', min: 4, max: 128 }),
+    'ef-search': Flags.integer({ description: 'HNSW: default search candidate list size.', min: 1 }),
+    nlist: Flags.integer({ description: 'IVF: number of lists (default: chosen from the size when trained).', min: 1 }),
+    nprobe: Flags.integer({ description: 'IVF: default lists probed per query.', min: 1 }),
+  };
+
+  async run(): Promise<CollectionStats> {
+    const { flags } = this;
+    const index: IndexSettings = { kind: flags.index as IndexSettings['kind'] };
+    if (flags.m !== undefined) index.m = flags.m;
+    if (flags['ef-search'] !== undefined) index.efSearch = flags['ef-search'];
+    if (flags.nlist !== undefined) index.nlist = flags.nlist;
+    if (flags.nprobe !== undefined) index.nprobe = flags.nprobe;
+    const db = await this.openDatabase();
+    const collection = await db.createCollection(this.args.collection, {
+      ...(flags.dim === undefined ? {} : { dimension: flags.dim }),
+      metric: flags.metric as (typeof METRICS)[number],
+      index,
+      embedder: flags.embedder,
+    });
+    const stats = await collection.stats();
+    if (!this.jsonEnabled()) {
+      info(`Created collection ${stats.name}: ${stats.dimension} dims, ${stats.metric}, ${stats.index} index, embedder ${stats.embedder}.`);
+    }
+    return stats;
+  }
+}

@@ -1,0 +1,23 @@
+import { Args } from '@oclif/core';
+import { BaseCommand } from '../base-command.js';
+import { statsJson, type StatsJson } from '../ui/stats.js';
+import { renderTable } from '../ui/table.js';
+
+export default class Info extends BaseCommand<typeof Info> {
+  static override description = 'Show a collection: size, dimension, metric, index and embedder.';
+
+  static override examples = ['<%= config.bin %> <%= command.id %> default', '<%= config.bin %> <%= command.id %> notes --json'];
+
+  static override args = {
+    collection: Args.string({ description: 'Collection to describe.', required: true }),
+  };
+
+  async run(): Promise<StatsJson> {
+    const db = await this.openDatabase({ createIfMissing: false });
+    const stats = statsJson(await (await db.collection(this.args.collection)).stats());
+    if (!this.jsonEnabled()) {
+      this.log(renderTable(['field', 'value'], Object.entries(stats).map(([key, value]) => [key, String(value)])));
+    }
+    return stats;
+  }
+}

@@ -1,0 +1,29 @@
+import { PiramidError } from '../errors.js';
+import type { FaissBinding } from './faiss-index.js';
+import { MetricType, NativeAddonError, loadFaissNative } from './faiss-native.js';
+
+/**
+ * The engine's view of the patched faiss-node addon. Loading failures become a coded error that
+ * tells the user how to build the addon. `addonPath` lets benchmarks load another build.
+ */
+export function loadFaissBinding(addonPath?: string): FaissBinding {
+  let native;
+  try {
+    native = addonPath === undefined ? loadFaissNative() : loadFaissNative(addonPath);
+  } catch (err) {
+    if (err instanceof NativeAddonError) {
+      throw new PiramidError('NATIVE_UNAVAILABLE', `The faiss binding could not be loaded (${err.addonPath}).`, {
+        hint: 'Build it with: node scripts/install-native.mjs (npm install runs it).',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  const { Index } = native;
+  return {
+    fromFactory: (dimension, description, metric) =>
+      Index.fromFactory(dimension, description, metric === 'l2' ? MetricType.METRIC_L2 : MetricType.METRIC_INNER_PRODUCT),
+    fromBuffer: (buffer) => Index.fromBuffer(buffer),
+    setOmpThreads: (threads) => native.setOmpThreads(threads),
+  };
+}

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Database } from '../../src/index.js';
+import { fixture, parseJson, runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+interface QueryJson {
+  collection: string;
+  k: number;
+  took_ms: number;
+  hits: { id: string; score: number; text?: string; metadata?: Record<string, unknown> }[];
+}
+
+interface InfoJson {
+  name: string;
+  dimension: number;
+  metric: string;
+  index: string;
+  embedder: string;
+  count: number;
+  deleted: number;
+  size_bytes: number;
+}
+
+interface ErrorJson {
+  error: { code: string; message: string; hint?: string; location?: { file?: string; line?: number; field?: string } };
+}
+
+describe('CLI with vectors supplied (no model)', () => {
+  it('ingests, queries, describes, deletes and drops with --json output', async () => {
+    const dataDir = await tempDir();
+    const ingest = await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec', '--json'], { dataDir });
+    assert.equal(ingest.code, 0, ingest.stderr);
+    const summary = parseJson<{ collection: string; created: boolean; added: number; updated: number; skipped: number }>(ingest);
+    assert.deepEqual([summary.collection, summary.created, summary.added, summary.updated, summary.skipped], ['vec', true, 20, 0, 0]);
+
+    const query = await runCli(['query', '--vector', '[1,0,0,0]', '-c', 'vec', '-k', '5', '--json'], { dataDir });
+    assert.equal(query.code, 0, query.stderr);
+    const result = parseJson<QueryJson>(query);
+    assert.deepEqual(Object.keys(result).sort(), ['collection', 'hits', 'k', 'took_ms']);
+    assert.equal(result.collection, 'vec');
+    assert.equal(result.k, 5);
+    assert.equal(typeof result.took_ms, 'number');
+    assert.equal(result.hits.length, 5);
+    for (const hit of result.hits) {
+      assert.deepEqual(Object.keys(hit).sort(), ['id', 'metadata', 'score', 'text']);
+      assert.equal(hit.metadata?.category, 'fruit');
+    }
+    const scores = result.hits.map((h) => h.score);
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+
+    const info = await runCli(['info', 'vec', '--json'], { dataDir });
+    const stats = parseJson<InfoJson>(info);
+    assert.deepEqual(
+      { ...stats, size_bytes: stats.size_bytes > 0 },
+      { ...stats, name: 'vec', dimension: 4, metric: 'cosine', index: 'flat', embedder: 'none', count: 20, deleted: 0, size_bytes: true },
+    );
+
+    const del = await runCli(['delete', 'fruit-apple', 'fruit-banana', 'nope', '-c', 'vec', '--json'], { dataDir });
+    assert.deepEqual(parseJson(del), { collection: 'vec', deleted: 2, not_found: ['nope'] });
+    const after = parseJson<QueryJson>(await runCli(['query', '--vector', '[1,0,0,0]', '-c', 'vec', '-k', '20', '--json'], { dataDir }));
+    assert.equal(after.hits.length, 18);
+    assert.ok(!after.hits.some((h) => h.id === 'fruit-apple' || h.id === 'fruit-banana'));
+
+    const list = parseJson<{ collections: InfoJson[] }>(await runCli(['list', '--json'], { dataDir }));
+    assert.deepEqual(list.collections.map((c) => [c.name, c.count, c.deleted]), [['vec', 18, 2]]);
+
+    const refused = await runCli(['drop', 'vec'], { dataDir });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--force/);
+    const dropped = await runCli(['drop', 'vec', '--force', '--json'], { dataDir });
+    assert.deepEqual(parseJson(dropped), { dropped: 'vec' });
+    assert.deepEqual(parseJson<{ collections: unknown[] }>(await runCli(['list', '--json'], { dataDir })).collections, []);
+  });
+
+  it('prints a human table on stdout and nothing else', async () => {
+    const dataDir = await tempDir();
+    await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec'], { dataDir });
+    const query = await runCli(['query', '--vector', '[0,1,0,0]', '-c', 'vec', '-k', '3'], { dataDir });
+    assert.equal(query.code, 0, query.stderr);
+    const lines = query.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 4);
+    assert.match(lines[0] ?? '', /rank\s+id\s+score\s+text/);
+    assert.match(lines[1] ?? '', /^\s*1\s+vehicle-/);
+    assert.match(query.stderr, /3 hits in [\d.]+ ms/);
+  });
+
+  it('refuses a vector of the wrong dimension, naming the line, keeping what was stored', async () => {
+    const dataDir = await tempDir();
+    await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec'], { dataDir });
+    const bad = await runCli(['ingest', fixture('bad/wrong-dim.jsonl'), '-c', 'vec'], { dataDir });
+    assert.equal(bad.code, 4);
+    assert.match(bad.stderr, /wrong-dim\.jsonl, line 3, field "vector": vector has 3 dimensions; the collection expects 4/);
+    const asJson = await runCli(['ingest', fixture('bad/wrong-dim.jsonl'), '-c', 'vec', '--json'], { dataDir });
+    const error = parseJson<ErrorJson>(asJson).error;
+    assert.equal(asJson.code, 4);
+    assert.equal(error.code, 'DIMENSION_MISMATCH');
+    assert.deepEqual([error.location?.line, error.location?.field], [3, 'vector']);
+    const stats = parseJson<InfoJson>(await runCli(['info', 'vec', '--json'], { dataDir }));
+    assert.equal(stats.count, 22); // the 20 before, plus lines 1-2 written before the bad line 3
+  });
+
+  it('skips bad lines with --on-error skip and reports them', async () => {
+    const dataDir = await tempDir();
+    const result = await runCli(['ingest', fixture('bad/wrong-dim.jsonl'), '-c', 'vec', '--on-error', 'skip', '--json'], { dataDir });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = parseJson<{ added: number; skipped: number; errors: { line: number; code: string }[] }>(result);
+    assert.deepEqual([summary.added, summary.skipped], [2, 1]);
+    assert.deepEqual(summary.errors.map((e) => [e.line, e.code]), [[3, 'DIMENSION_MISMATCH']]);
+  });
+
+  it('reads JSONL from stdin', async () => {
+    const dataDir = await tempDir();
+    const stdin = '{"id":"s1","vector":[1,2]}\n\n{"id":"s2","vector":[2,1],"metadata":{"k":"v"}}\n';
+    const result = await runCli(['ingest', '-', '-c', 'piped', '--json'], { dataDir, stdin });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(parseJson<{ added: number }>(result).added, 2);
+  });
+
+  it('names an unknown collection with exit code 3', async () => {
+    const dataDir = await tempDir();
+    await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec'], { dataDir });
+    const result = await runCli(['query', '--vector', '[1,0,0,0]', '-c', 'missing'], { dataDir });
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /Collection "missing" does not exist/);
+    assert.equal(result.stdout, '');
+    const json = await runCli(['info', 'missing', '--json'], { dataDir });
+    assert.equal(json.code, 3);
+    assert.equal(parseJson<ErrorJson>(json).error.code, 'COLLECTION_NOT_FOUND');
+  });
+
+  it('refuses a folder locked by another process, naming the lock', async () => {
+    const dataDir = await tempDir();
+    const db = await Database.open(dataDir);
+    try {
+      const result = await runCli(['list'], { dataDir });
+      assert.equal(result.code, 5);
+      assert.ok(result.stderr.includes(join(dataDir, 'db', 'LOCK')), result.stderr);
+      assert.match(result.stderr, /in use by another process/);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('rejects bad flags and a text query on a vectors-only collection', async () => {
+    const dataDir = await tempDir();
+    await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec'], { dataDir });
+    const text = await runCli(['query', 'fruit', '-c', 'vec'], { dataDir });
+    assert.equal(text.code, 7);
+    assert.match(text.stderr, /has no embedder/);
+    const badVector = await runCli(['query', '--vector', '[1,0]', '-c', 'vec'], { dataDir });
+    assert.equal(badVector.code, 4);
+    const badMetric = await runCli(['create', 'x', '--metric', 'manhattan'], { dataDir });
+    assert.equal(badMetric.code, 2);
+  });
+});
