@@ -653,6 +653,8 @@ function buildAddon(plan, key, inputs, jobs) {
 function installAddon(key, outDir) {
   const entry = path.join(cache.root, 'addon', key);
   fs.mkdirSync(outDir, { recursive: true });
+  const ignore = path.join(outDir, '.gitignore');
+  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, '# built by scripts/install-native.mjs\n*\n');
   copyFileAtomic(path.join(entry, 'faiss-node.node'), path.join(outDir, 'faiss-node.node'));
   copyFileAtomic(path.join(entry, 'build-info.json'), path.join(outDir, 'build-info.json')); // last: marks completion
   return readJson(path.join(outDir, 'build-info.json'));
