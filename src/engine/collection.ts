@@ -54,6 +54,8 @@ const MAX_K = 10_000;
  */
 export class Collection {
   private nextLabel: number | undefined;
+  /** Live documents; cached because every search needs it and only this object writes. */
+  private liveCount: number | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: CollectionDeps) {}
@@ -108,13 +110,14 @@ export class Collection {
         if (label === undefined) notFound.push(id);
         else deletes.push({ id, label });
       });
-      if (deletes.length > 0) await this.deps.store.write([], deletes, options.sync === true);
+      if (deletes.length > 0) this.liveCount = await this.deps.store.write([], deletes, options.sync === true);
       return { deleted: deletes.length, notFound };
     });
   }
 
   async count(): Promise<number> {
-    return this.deps.store.count();
+    this.liveCount ??= await this.deps.store.count();
+    return this.liveCount;
   }
 
   /**
@@ -134,7 +137,7 @@ export class Collection {
 
     const index = this.deps.index;
     await index.ensure(await this.labelsIssued());
-    const live = await this.deps.store.count();
+    const live = await this.count();
     const total = index.size;
     if (total === 0 || live === 0) return { hits: [], fetched: 0 };
 
@@ -179,7 +182,7 @@ export class Collection {
   async stats(): Promise<CollectionStats> {
     const { config } = this;
     const [count, issued, levelBytes, fileBytes] = await Promise.all([
-      this.deps.store.count(),
+      this.count(),
       this.labelsIssued(),
       this.deps.store.approximateSize(),
       fileSize(this.deps.indexPath),
@@ -269,13 +272,13 @@ export class Collection {
       vector: doc.vector as Float32Array,
       previousLabel: previous[i],
     }));
-    await this.deps.store.write(writes, [], options.sync === true);
+    this.liveCount = await this.deps.store.write(writes, [], options.sync === true);
     this.nextLabel = firstLabel + writes.length;
     this.deps.index.append(
       writes.map((write) => write.vector),
       firstLabel,
     );
-    await this.deps.index.trainIfDue(await this.deps.store.count(), this.nextLabel);
+    await this.deps.index.trainIfDue(this.liveCount, this.nextLabel);
     const updated = previous.filter((label) => label !== undefined).length;
     return { added: writes.length - updated, updated, ids: prepared.map((doc) => doc.id) };
   }

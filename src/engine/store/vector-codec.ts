@@ -1,7 +1,7 @@
 /** Vectors are stored as raw little-endian Float32 bytes: 4 bytes a dimension, no framing. */
 
-export function encodeVector(vector: Float32Array): Uint8Array {
-  return new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength);
+export function encodeVector(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
 
 export function decodeVector(bytes: Uint8Array): Float32Array {
