@@ -142,7 +142,7 @@ export class Collection {
     if (total === 0 || live === 0) return { hits: [], fetched: 0 };
 
     // Expect dead labels in proportion to their share of the index, with room to spare.
-    let fetch = Math.min(total, Math.ceil((k * total) / live) + k);
+    let fetch = Math.min(total, total === live ? k : Math.ceil((k * total) / live) + k);
     let nprobe = options.nprobe;
     const nlist = index.ivfLists();
     for (;;) {

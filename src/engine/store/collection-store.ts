@@ -27,6 +27,7 @@ export interface LabelledVector {
 }
 
 const COUNT_KEY = 'count';
+const SYNC_READ_LIMIT = 64;
 const VECTOR_ENCODING = { valueEncoding: 'buffer' } as const;
 
 /**
@@ -65,6 +66,9 @@ export class CollectionStore {
 
   async recordsAt(labels: readonly number[]): Promise<(StoredRecord | undefined)[]> {
     if (labels.length === 0) return [];
+    // A search resolves ~k labels: synchronous gets skip the thread-pool round trip of getMany
+    // (about half the time, measured) and block the loop only for microseconds. Big sets go async.
+    if (labels.length <= SYNC_READ_LIMIT) return labels.map((label) => this.records.getSync(encodeLabel(label)));
     return this.records.getMany(labels.map(encodeLabel));
   }
 
