@@ -12,6 +12,7 @@
 #                        (when they have uncommitted changes the install depends on)
 #   --keep               keep the temp folder (clones, cache, logs) for inspection
 set -euo pipefail
+shopt -s inherit_errexit
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 use_worktree_manifest=0
@@ -61,7 +62,7 @@ install_fresh() {
   fi
   t1="$(now)"
   grep 'piramid-native:' "$log" | sed "s/^/  [$name] /" >&2 || true
-  verify "$dir" "$name"
+  verify "$dir" "$name" || { touch "$work/.keep"; exit 1; }
   elapsed "$t0" "$t1"
 }
 
@@ -74,8 +75,8 @@ verify() {
     const faiss = createRequire(import.meta.url)("./native/build/faiss-node.node");
     const info = JSON.parse(readFileSync("native/build/build-info.json", "utf8"));
     const d = 64, n = 2000;
-    const x = new Float32Array(n * d).map((_, i) => Math.sin(i * 12.9898) * 0.5);
-    const index = faiss.Index.fromFactory(d, "HNSW16", 0);
+    const x = new Float32Array(n * d).map((_, i) => ((i * 2654435761) % 4294967296) / 4294967296 - 0.5);
+    const index = faiss.Index.fromFactory(d, "HNSW16", 1);
     index.add(x);
     index.setParam("efSearch", 64);
     const r = index.search(x.subarray(1234 * d, 1235 * d), 3);

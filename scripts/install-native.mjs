@@ -239,7 +239,9 @@ function acquireLock(lockFile) {
 function releaseLock(lockFile) {
   if (!lockHeld) return;
   lockHeld = false;
-  if (readJson(lockFile)?.pid === process.pid) fs.rmSync(lockFile, { force: true });
+  if (readJson(lockFile)?.pid !== process.pid) return;
+  fs.rmSync(cache.tmp, { recursive: true, force: true }); // failed steps' logs were kept in logs/
+  fs.rmSync(lockFile, { force: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,15 +275,15 @@ function aptUpdate(logFile, force = false) {
   aptUpdated = true;
 }
 
-function ensurePackages(pkgs, logFile, forWhat) {
+function ensurePackages(pkgs, logFile, forWhat, extraHint = '') {
   const missing = missingPackages(pkgs);
   if (missing.length === 0) return;
   const cmd = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (!isRoot) {
     throw new InstallError(
-      `${forWhat} needs these Debian packages: ${missing.join(' ')}\n` +
+      `${forWhat} needs these Debian packages: ${missing.join(' ')}\n${extraHint}` +
         `  run as root:  sudo apt-get update && sudo ${cmd}\n` +
-        `  then run again:  node scripts/install-native.mjs`,
+        `  (or, for the slower generic build: PIRAMID_NATIVE_ROUTE=A node scripts/install-native.mjs)`,
       { fatal: true },
     );
   }
@@ -319,15 +321,20 @@ function debSrcStanza() {
   return `Types: deb-src\nURIs: ${uri}\nSuites: ${codename}\nComponents: main\nSigned-By: ${signedBy}\n`;
 }
 
+const DEB_SRC_FILE = '/etc/apt/sources.list.d/piramid-deb-src.sources';
+const debSrcHint = () =>
+  `  and a deb-src entry for Debian's FAISS source package:\n` +
+  `  printf '${debSrcStanza().replace(/\n/g, '\\n')}' | sudo tee ${DEB_SRC_FILE}\n`;
+
 function ensureDebSrc(logFile) {
   if (hasFaissSource()) return;
-  const file = '/etc/apt/sources.list.d/piramid-deb-src.sources';
+  const file = DEB_SRC_FILE;
   const stanza = debSrcStanza();
   if (!isRoot) {
     throw new InstallError(
-      `route B needs Debian's FAISS source package; add a deb-src entry as root:\n` +
+      `route B needs Debian's FAISS source package; as root, add a deb-src entry and update:\n` +
         `  printf '${stanza.replace(/\n/g, '\\n')}' | sudo tee ${file} && sudo apt-get update\n` +
-        `  (or use route A: PIRAMID_NATIVE_ROUTE=A node scripts/install-native.mjs)`,
+        `  (or, for the slower generic build: PIRAMID_NATIVE_ROUTE=A node scripts/install-native.mjs)`,
       { fatal: true },
     );
   }
@@ -408,11 +415,15 @@ function applyPatch(text, patch) {
   return out.join('\n');
 }
 
+function cachedFaissSources() {
+  const base = path.join(cache.root, 'faiss-src');
+  return listDirs(base).filter((d) => fs.existsSync(path.join(base, d, 'faiss', 'Index.h')));
+}
+
 /** Newest FAISS source tree in the cache, else one fetched with apt-get source. */
 function faissSourceTree(logFile) {
-  const base = path.join(cache.root, 'faiss-src');
-  const cached = listDirs(base).filter((d) => fs.existsSync(path.join(base, d, 'faiss', 'Index.h')));
-  if (cached.length > 0) return { version: newest(cached), dir: path.join(base, newest(cached)) };
+  const cached = cachedFaissSources();
+  if (cached.length > 0) return { version: newest(cached), dir: path.join(cache.root, 'faiss-src', newest(cached)) };
 
   ensurePackages(['dpkg-dev'], logFile, 'route B (apt-get source)');
   ensureDebSrc(logFile);
@@ -460,7 +471,9 @@ function cachedFaissLib(optLevel) {
 function buildFaissLib(optLevel, jobs) {
   const tmp = makeTmpDir('faiss-lib');
   const logFile = path.join(tmp, 'faiss-build.log');
-  ensurePackages(ROUTE_B_PACKAGES, logFile, 'route B');
+  const needSource = cachedFaissSources().length === 0;
+  const pkgs = needSource ? [...ROUTE_B_PACKAGES, 'dpkg-dev'] : ROUTE_B_PACKAGES;
+  ensurePackages(pkgs, logFile, 'route B', needSource && !hasFaissSource() ? debSrcHint() : '');
   const src = faissSourceTree(logFile);
   const target = optLevel === 'generic' ? 'faiss' : `faiss_${optLevel}`;
   const t0 = Date.now();
@@ -690,8 +703,14 @@ function buildRoute(route, optLevel, inputs, opts) {
   const key = cacheKey(inputs, route, plan.libIdentity);
   const entry = path.join(cache.root, 'addon', key);
   const cached = fs.existsSync(path.join(entry, 'build-info.json')) && fs.existsSync(path.join(entry, 'faiss-node.node'));
-  if (cached && !opts.force) say(`using cached addon ${key}`);
-  else buildAddon(plan, key, inputs, opts.jobs);
+  if (cached && !opts.force) {
+    say(`using cached addon ${key}`);
+    const problem = probeAddon(path.join(entry, 'faiss-node.node'));
+    if (problem === undefined) return installAddon(key, opts.outDir);
+    say(`cached addon does not load here, rebuilding it:\n${problem}`);
+    fs.rmSync(entry, { recursive: true, force: true });
+  }
+  buildAddon(plan, key, inputs, opts.jobs);
   return installAddon(key, opts.outDir);
 }
 
@@ -713,11 +732,17 @@ function main() {
   const rel = path.relative(projectRoot, opts.outDir) || '.';
 
   if (!opts.force && upToDate(opts.outDir, chosen.route, inputs)) {
-    say(`up to date (route ${chosen.route}, ${rel}/faiss-node.node)`);
+    const note = !opts.route && chosen.route === 'A' ? `; ${chosen.why}` : '';
+    say(`up to date (route ${chosen.route}, ${rel}/faiss-node.node${note})`);
     return 0;
   }
 
-  fs.mkdirSync(root, { recursive: true });
+  try {
+    fs.mkdirSync(root, { recursive: true });
+    fs.accessSync(root, fs.constants.W_OK);
+  } catch (err) {
+    throw new InstallError(`cannot use the cache folder ${root} (${err.code ?? err.message}); set PIRAMID_CACHE_DIR to a writable folder`, { fatal: true });
+  }
   const lockFile = path.join(root, 'install.lock');
   acquireLock(lockFile);
   process.on('exit', () => releaseLock(lockFile));
@@ -733,6 +758,7 @@ function main() {
   let info;
   try {
     info = buildRoute(chosen.route, optLevel, inputs, opts);
+    if (chosen.route === 'B') fs.rmSync(failureMarker(optLevel), { force: true });
   } catch (err) {
     if (!(err instanceof InstallError) || chosen.route === 'A' || opts.route === 'B' || err.fatal) throw err;
     const log = keepLog(err.log);
