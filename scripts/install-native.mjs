@@ -119,12 +119,6 @@ function readJson(file) {
   }
 }
 
-function writeFileAtomic(file, data) {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
 function copyFileAtomic(src, dest) {
   const tmp = `${dest}.tmp-${process.pid}`;
   fs.copyFileSync(src, tmp);
@@ -435,9 +429,10 @@ function faissSourceTree(logFile) {
   const tree = fs.readdirSync(tmp).find((f) => f.startsWith('faiss-') && fs.statSync(path.join(tmp, f)).isDirectory());
   if (!dsc || !tree) throw new InstallError(`apt-get source faiss left no .dsc or source tree in ${tmp}`, { log: logFile });
   const version = dsc.slice('faiss_'.length, -'.dsc'.length).replace(/^\d+:/, '');
-  commitDir(path.join(tmp, tree), path.join(base, version));
+  const dir = path.join(cache.root, 'faiss-src', version);
+  commitDir(path.join(tmp, tree), dir);
   fs.rmSync(tmp, { recursive: true, force: true });
-  return { version, dir: path.join(base, version) };
+  return { version, dir };
 }
 
 function listDirs(dir) {
