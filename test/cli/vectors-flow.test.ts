@@ -57,6 +57,12 @@ describe('CLI with vectors supplied (no model)', () => {
       { ...stats, name: 'vec', dimension: 4, metric: 'cosine', index: 'flat', embedder: 'none', count: 20, deleted: 0, size_bytes: true },
     );
 
+    // Ingesting the same file again replaces each document rather than duplicating it.
+    const again = parseJson<{ added: number; updated: number }>(await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec', '--json'], { dataDir }));
+    assert.deepEqual([again.added, again.updated], [0, 20]);
+    const replaced = parseJson<InfoJson>(await runCli(['info', 'vec', '--json'], { dataDir }));
+    assert.deepEqual([replaced.count, replaced.deleted], [20, 20]);
+
     const del = await runCli(['delete', 'fruit-apple', 'fruit-banana', 'nope', '-c', 'vec', '--json'], { dataDir });
     assert.deepEqual(parseJson(del), { collection: 'vec', deleted: 2, not_found: ['nope'] });
     const after = parseJson<QueryJson>(await runCli(['query', '--vector', '[1,0,0,0]', '-c', 'vec', '-k', '20', '--json'], { dataDir }));
@@ -64,7 +70,7 @@ describe('CLI with vectors supplied (no model)', () => {
     assert.ok(!after.hits.some((h) => h.id === 'fruit-apple' || h.id === 'fruit-banana'));
 
     const list = parseJson<{ collections: InfoJson[] }>(await runCli(['list', '--json'], { dataDir }));
-    assert.deepEqual(list.collections.map((c) => [c.name, c.count, c.deleted]), [['vec', 18, 2]]);
+    assert.deepEqual(list.collections.map((c) => [c.name, c.count, c.deleted]), [['vec', 18, 22]]);
 
     const refused = await runCli(['drop', 'vec'], { dataDir });
     assert.equal(refused.code, 2);

@@ -2,7 +2,7 @@
  * Measurements behind docs/embedder.md. Not a test: the test runner also loads this file, and it
  * then does nothing. Run it after `npx tsc -p tsconfig.json` with
  *
- *   node dist/test/embed/use-embedder.bench.js --run [--cold N] [--quick]
+ *   node dist/bench/embedder.js --run [--cold N] [--quick]
  *
  * It prints a Markdown table on stdout. Cold-start figures come from fresh child processes, whose
  * own stdout/stderr are captured to check that loading and embedding print nothing.
@@ -15,9 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = fileURLToPath(import.meta.url);
-const EMBEDDER = path.join(path.dirname(HERE), '..', '..', 'src', 'engine', 'embed', 'use-embedder.js');
+const EMBEDDER = path.join(path.dirname(HERE), '..', 'src', 'engine', 'embed', 'use-embedder.js');
 
-type UseModule = typeof import('../../src/engine/embed/use-embedder.js');
+type UseModule = typeof import('../src/engine/embed/use-embedder.js');
 
 const WORDS = (
   'the of and to in is that for it as was with be by on not this are or from at which but have an they were there ' +
