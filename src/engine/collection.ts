@@ -4,7 +4,7 @@ import type { Embedder } from './embed/embedder.js';
 import { parseDocument, type ValidDocument } from './document.js';
 import { PiramidError } from './errors.js';
 import type { CollectionIndex } from './index/collection-index.js';
-import { readIndexHeader } from './index/index-file.js';
+import { readIndexTrailer } from './index/index-file.js';
 import type { CollectionStore, LabelledDelete, LabelledWrite } from './store/collection-store.js';
 import type {
   CollectionConfig,
@@ -192,7 +192,7 @@ export class Collection {
       dimension: config.dimension,
       metric: config.metric,
       index: config.index.kind,
-      indexState: this.deps.index.description ?? (await readIndexHeader(this.deps.indexPath))?.description ?? 'none yet',
+      indexState: this.deps.index.description ?? (await indexFileDescription(this.deps.indexPath)) ?? 'none yet',
       embedder: config.embedder === null ? 'none' : `${config.embedder.name}:${config.embedder.model}`,
       count,
       deleted: issued - count,
@@ -310,6 +310,11 @@ function toHit(record: StoredRecord, score: number): SearchHit {
 /** faiss distances to user-facing scores: similarity for cosine/dot, Euclidean distance for l2. */
 function toScore(distance: number, metric: CollectionConfig['metric']): number {
   return metric === 'l2' ? Math.sqrt(Math.max(0, distance)) : distance;
+}
+
+async function indexFileDescription(path: string): Promise<string | undefined> {
+  const file = await readIndexTrailer(path);
+  return file.ok ? file.header.description : undefined;
 }
 
 async function fileSize(path: string): Promise<number> {

@@ -58,11 +58,30 @@ describe('index file durability', () => {
   it('rebuilds a corrupted index file (flipped byte) with the same results', async () => {
     const { dir, answers, indexFile } = await seeded();
     const bytes = await readFile(indexFile);
-    bytes[bytes.length - 100] = (bytes[bytes.length - 100] ?? 0) ^ 0xff;
+    const middle = Math.floor(bytes.length / 2); // inside the faiss payload
+    bytes[middle] = (bytes[middle] ?? 0) ^ 0xff;
     await writeFile(indexFile, bytes);
     const again = await reopenAndSearch(dir);
     assert.equal(again.warnings[0]?.code, 'INDEX_REBUILT');
     assert.match(again.warnings[0]?.message ?? '', /checksum/);
+    assert.deepEqual(again.answers, answers);
+  });
+
+  it('accepts a rewritten but intact file after checking its checksum', async () => {
+    const { dir, answers, indexFile } = await seeded();
+    await writeFile(indexFile, await readFile(indexFile)); // new mtime: the stamp no longer matches
+    const again = await reopenAndSearch(dir);
+    assert.deepEqual(again.warnings, []);
+    assert.deepEqual(again.answers, answers);
+  });
+
+  it('rebuilds an index file whose trailer was damaged', async () => {
+    const { dir, answers, indexFile } = await seeded('flat');
+    const bytes = await readFile(indexFile);
+    bytes[bytes.length - 1] = 0x00; // the magic
+    await writeFile(indexFile, bytes);
+    const again = await reopenAndSearch(dir);
+    assert.match(again.warnings[0]?.message ?? '', /not a piramid index file/);
     assert.deepEqual(again.answers, answers);
   });
 

@@ -2,7 +2,7 @@ import type { CollectionStore } from '../store/collection-store.js';
 import type { CollectionConfig, EngineWarning, SearchOptions } from '../types.js';
 import { packIndexVectors, writeIndexVector } from '../vectors.js';
 import { FaissVectorIndex, type FaissBinding, type RawHits } from './faiss-index.js';
-import { readIndexFile, writeIndexFile, type IndexFileProblem } from './index-file.js';
+import { payloadMatchesChecksum, readIndexTrailer, sameStamp, writeIndexFile, type IndexFileProblem } from './index-file.js';
 import { IVF_MAX_TRAIN_POINTS_PER_LIST, describeIndex, searchParams, shouldTrain } from './index-plan.js';
 
 export interface CollectionIndexDeps {
@@ -63,19 +63,24 @@ export class CollectionIndex {
   private async load(nextLabel: number): Promise<FaissVectorIndex> {
     if (this.index !== undefined) return this.rebuild(nextLabel, 'was out of step with the stored documents');
 
-    const file = await readIndexFile(this.deps.path);
+    const file = await readIndexTrailer(this.deps.path);
     if (!file.ok) {
       if (file.problem === 'missing' && nextLabel === 0) return this.installEmpty(await this.deps.store.count());
       return this.rebuild(nextLabel, PROBLEM_TEXT[file.problem]);
     }
-    const { header, payload } = file;
-    const { config } = this.deps;
+    const { header, stamp } = file;
+    const { config, store } = this.deps;
     if (header.uid !== config.uid || header.dimension !== config.dimension || header.labels > nextLabel) {
       return this.rebuild(nextLabel, 'belongs to another version of this collection');
     }
+    if (!sameStamp(await store.indexStamp(), stamp)) {
+      // Not the file this engine last wrote or verified: check every byte before trusting it.
+      if (!(await payloadMatchesChecksum(this.deps.path, header))) return this.rebuild(nextLabel, PROBLEM_TEXT.checksum);
+      await store.setIndexStamp(stamp);
+    }
     let index: FaissVectorIndex;
     try {
-      index = FaissVectorIndex.fromBuffer(this.deps.binding(), payload, header.description);
+      index = FaissVectorIndex.read(this.deps.binding(), this.deps.path, header.description);
     } catch {
       return this.rebuild(nextLabel, 'could not be read by faiss');
     }
@@ -145,7 +150,7 @@ export class CollectionIndex {
     const index = this.index;
     if (index === undefined || index.size === this.savedLabels) return false;
     const { config } = this.deps;
-    await writeIndexFile(
+    const stamp = await writeIndexFile(
       this.deps.path,
       {
         uid: config.uid,
@@ -156,6 +161,7 @@ export class CollectionIndex {
       },
       index.serialize(),
     );
+    await this.deps.store.setIndexStamp(stamp);
     this.savedLabels = index.size;
     return true;
   }

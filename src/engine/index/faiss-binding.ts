@@ -23,7 +23,7 @@ export function loadFaissBinding(addonPath?: string): FaissBinding {
   return {
     fromFactory: (dimension, description, metric) =>
       Index.fromFactory(dimension, description, metric === 'l2' ? MetricType.METRIC_L2 : MetricType.METRIC_INNER_PRODUCT),
-    fromBuffer: (buffer) => Index.fromBuffer(buffer),
+    read: (path) => Index.read(path),
     setOmpThreads: (threads) => native.setOmpThreads(threads),
   };
 }

@@ -15,7 +15,8 @@ export interface NativeIndex {
 
 export interface FaissBinding {
   fromFactory(dimension: number, description: string, metric: 'inner_product' | 'l2'): NativeIndex;
-  fromBuffer(buffer: Buffer): NativeIndex;
+  /** Reads a faiss index from a file, ignoring anything after the index's own data. */
+  read(path: string): NativeIndex;
   setOmpThreads(threads: number): void;
 }
 
@@ -48,8 +49,8 @@ export class FaissVectorIndex {
     return new FaissVectorIndex(binding, binding.fromFactory(dimension, description, faissMetric), description);
   }
 
-  static fromBuffer(binding: FaissBinding, payload: Buffer, description: string): FaissVectorIndex {
-    return new FaissVectorIndex(binding, binding.fromBuffer(payload), description);
+  static read(binding: FaissBinding, path: string, description: string): FaissVectorIndex {
+    return new FaissVectorIndex(binding, binding.read(path), description);
   }
 
   get size(): number {

@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
  * The checkpoint file of a collection's index:
- *   "PIRAMIDX" | u32 format | u32 header length | header JSON | faiss payload
- * The header names the collection incarnation (uid), how many labels the payload holds and the
- * payload's sha256, so a truncated, corrupted or foreign file is detected and rebuilt from LevelDB.
+ *   faiss payload (faiss' own format) | header JSON | u32 header length | u32 format | "PIRAMIDX"
+ * The header is a trailer so that faiss can read the payload straight from the file (it stops at
+ * the end of its own data): one copy instead of read-into-JS-then-deserialise. The header names the
+ * collection incarnation (uid), how many labels the payload holds and the payload's sha256, so a
+ * truncated, corrupted or foreign file is detected and rebuilt from LevelDB.
  */
 const MAGIC = Buffer.from('PIRAMIDX', 'ascii');
-const FILE_FORMAT = 1;
-const PREFIX_BYTES = MAGIC.length + 8;
+const FILE_FORMAT = 2;
+const TRAILER_FIXED_BYTES = 8 + MAGIC.length;
 
 export interface IndexFileHeader {
   uid: string;
@@ -19,45 +22,53 @@ export interface IndexFileHeader {
   /** faiss factory description of the payload, e.g. `HNSW32,Flat`. */
   description: string;
   dimension: number;
-  /** IVF lists probed by default when the payload is an IVF index. */
+  /** IVF lists, when the payload is an IVF index. */
   nlist?: number;
   sha256: string;
   payloadBytes: number;
   writtenAt: string;
 }
 
+/**
+ * What the file looked like when its checksum was last known good. A file whose stat still matches
+ * is not re-hashed on open (hashing 150 MB costs ~100 ms of a one-shot query); any rewrite, copy or
+ * truncation changes size, inode or mtime and brings the full check back.
+ */
+export interface IndexFileStamp {
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
 export type IndexFileProblem = 'missing' | 'truncated' | 'bad-magic' | 'bad-format' | 'bad-header' | 'checksum';
 
-export type IndexFileRead =
-  | { ok: true; header: IndexFileHeader; payload: Buffer }
+export type IndexFileCheck =
+  | { ok: true; header: IndexFileHeader; stamp: IndexFileStamp }
   | { ok: false; problem: IndexFileProblem };
-
-function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 /** Writes atomically: temp file, fsync, rename over the old file, fsync the folder. */
 export async function writeIndexFile(
   path: string,
   header: Omit<IndexFileHeader, 'sha256' | 'payloadBytes' | 'writtenAt'>,
   payload: Uint8Array,
-): Promise<void> {
+): Promise<IndexFileStamp> {
   const full: IndexFileHeader = {
     ...header,
-    sha256: sha256(payload),
+    sha256: createHash('sha256').update(payload).digest('hex'),
     payloadBytes: payload.byteLength,
     writtenAt: new Date().toISOString(),
   };
   const headerBytes = Buffer.from(JSON.stringify(full), 'utf8');
-  const prefix = Buffer.alloc(PREFIX_BYTES);
-  MAGIC.copy(prefix, 0);
-  prefix.writeUInt32LE(FILE_FORMAT, MAGIC.length);
-  prefix.writeUInt32LE(headerBytes.length, MAGIC.length + 4);
+  const fixed = Buffer.alloc(TRAILER_FIXED_BYTES);
+  fixed.writeUInt32LE(headerBytes.length, 0);
+  fixed.writeUInt32LE(FILE_FORMAT, 4);
+  MAGIC.copy(fixed, 8);
 
   const temp = `${path}.tmp-${process.pid}`;
   const handle = await open(temp, 'w');
   try {
-    await handle.writev([prefix, headerBytes, payload]);
+    await handle.writev([payload, headerBytes, fixed]);
     await handle.sync();
   } catch (err) {
     await handle.close();
@@ -67,53 +78,56 @@ export async function writeIndexFile(
   await handle.close();
   await rename(temp, path);
   await syncDirectory(dirname(path));
+  const info = await stat(path);
+  return { sha256: full.sha256, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino };
 }
 
-export async function readIndexFile(path: string): Promise<IndexFileRead> {
-  let data: Buffer;
+/** Reads and checks the trailer only (cheap: for `info`, and the first step of loading). */
+export async function readIndexTrailer(path: string): Promise<IndexFileCheck> {
+  let handle;
   try {
-    data = await readFile(path);
+    handle = await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, problem: 'missing' };
     throw err;
   }
-  if (data.length < PREFIX_BYTES) return { ok: false, problem: 'truncated' };
-  if (!data.subarray(0, MAGIC.length).equals(MAGIC)) return { ok: false, problem: 'bad-magic' };
-  if (data.readUInt32LE(MAGIC.length) !== FILE_FORMAT) return { ok: false, problem: 'bad-format' };
-  const headerLength = data.readUInt32LE(MAGIC.length + 4);
-  if (data.length < PREFIX_BYTES + headerLength) return { ok: false, problem: 'truncated' };
-  let header: IndexFileHeader;
   try {
-    header = JSON.parse(data.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength).toString('utf8')) as IndexFileHeader;
-  } catch {
-    return { ok: false, problem: 'bad-header' };
-  }
-  const payload = data.subarray(PREFIX_BYTES + headerLength);
-  if (payload.length !== header.payloadBytes) return { ok: false, problem: 'truncated' };
-  if (sha256(payload) !== header.sha256) return { ok: false, problem: 'checksum' };
-  return { ok: true, header, payload };
-}
-
-/** Reads only the header (for `info`): no payload, no checksum. undefined when unreadable. */
-export async function readIndexHeader(path: string): Promise<IndexFileHeader | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const prefix = Buffer.alloc(PREFIX_BYTES);
-    const { bytesRead } = await handle.read(prefix, 0, PREFIX_BYTES, 0);
-    if (bytesRead < PREFIX_BYTES || !prefix.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-    const header = Buffer.alloc(prefix.readUInt32LE(MAGIC.length + 4));
-    await handle.read(header, 0, header.length, PREFIX_BYTES);
-    return JSON.parse(header.toString('utf8')) as IndexFileHeader;
-  } catch {
-    return undefined;
+    const info = await handle.stat();
+    if (info.size < TRAILER_FIXED_BYTES) return { ok: false, problem: 'truncated' };
+    const fixed = Buffer.alloc(TRAILER_FIXED_BYTES);
+    await handle.read(fixed, 0, TRAILER_FIXED_BYTES, info.size - TRAILER_FIXED_BYTES);
+    if (!fixed.subarray(8).equals(MAGIC)) return { ok: false, problem: 'bad-magic' };
+    if (fixed.readUInt32LE(4) !== FILE_FORMAT) return { ok: false, problem: 'bad-format' };
+    const headerLength = fixed.readUInt32LE(0);
+    const headerStart = info.size - TRAILER_FIXED_BYTES - headerLength;
+    if (headerStart < 0) return { ok: false, problem: 'truncated' };
+    const headerBytes = Buffer.alloc(headerLength);
+    await handle.read(headerBytes, 0, headerLength, headerStart);
+    let header: IndexFileHeader;
+    try {
+      header = JSON.parse(headerBytes.toString('utf8')) as IndexFileHeader;
+    } catch {
+      return { ok: false, problem: 'bad-header' };
+    }
+    if (header.payloadBytes !== headerStart) return { ok: false, problem: 'truncated' };
+    return { ok: true, header, stamp: { sha256: header.sha256, size: info.size, mtimeMs: info.mtimeMs, ino: info.ino } };
   } finally {
     await handle.close();
   }
+}
+
+/** Hashes the payload part of the file (streamed) and compares it with the header's checksum. */
+export async function payloadMatchesChecksum(path: string, header: IndexFileHeader): Promise<boolean> {
+  if (header.payloadBytes === 0) return header.sha256 === createHash('sha256').digest('hex');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { start: 0, end: header.payloadBytes - 1, highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex') === header.sha256;
+}
+
+export function sameStamp(a: IndexFileStamp | undefined, b: IndexFileStamp): boolean {
+  return a !== undefined && a.sha256 === b.sha256 && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }
 
 async function syncDirectory(path: string): Promise<void> {

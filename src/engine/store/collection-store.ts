@@ -1,5 +1,6 @@
 import type { AbstractSublevel } from 'abstract-level';
 import type { Level } from 'level';
+import type { IndexFileStamp } from '../index/index-file.js';
 import type { StoredRecord } from '../types.js';
 import { decodeLabel, encodeLabel } from './keys.js';
 import { decodeVector, encodeVector } from './vector-codec.js';
@@ -28,6 +29,7 @@ export interface LabelledVector {
 
 const COUNT_KEY = 'count';
 const SYNC_READ_LIMIT = 64;
+const INDEX_STAMP_KEY = 'index';
 const VECTOR_ENCODING = { valueEncoding: 'buffer' } as const;
 
 /**
@@ -38,6 +40,7 @@ const VECTOR_ENCODING = { valueEncoding: 'buffer' } as const;
  *   vec  <label>    -> Float32 bytes      every label issued since the last compact, live or not,
  *                                         so the index can be replayed label by label
  *   meta count      -> live document count, kept in the same batches as the documents
+ *   file index      -> stamp of the index checkpoint last known to match its checksum
  * A search resolves faiss labels with one getMany on rec!: a missing record means "deleted".
  */
 export class CollectionStore {
@@ -46,6 +49,7 @@ export class CollectionStore {
   private readonly records: Sub<StoredRecord>;
   private readonly vectors: Sub<Uint8Array>;
   private readonly meta: Sub<number>;
+  private readonly files: Sub<IndexFileStamp>;
 
   constructor(
     private readonly root: RootLevel,
@@ -56,6 +60,7 @@ export class CollectionStore {
     this.records = root.sublevel<string, StoredRecord>(`${this.prefix}rec`, { valueEncoding: 'json' });
     this.vectors = root.sublevel<string, Uint8Array>(`${this.prefix}vec`, { valueEncoding: 'view' });
     this.meta = root.sublevel<string, number>(`${this.prefix}meta`, { valueEncoding: 'json' });
+    this.files = root.sublevel<string, IndexFileStamp>(`${this.prefix}file`, { valueEncoding: 'json' });
   }
 
   async labelsOf(ids: readonly string[]): Promise<(number | undefined)[]> {
@@ -87,6 +92,14 @@ export class CollectionStore {
 
   async count(): Promise<number> {
     return (await this.meta.get(COUNT_KEY)) ?? 0;
+  }
+
+  async indexStamp(): Promise<IndexFileStamp | undefined> {
+    return this.files.get(INDEX_STAMP_KEY);
+  }
+
+  async setIndexStamp(stamp: IndexFileStamp): Promise<void> {
+    await this.files.put(INDEX_STAMP_KEY, stamp);
   }
 
   /** Vectors of every label from `fromLabel` on, in label order, in chunks. */
@@ -152,7 +165,7 @@ export class CollectionStore {
 
   /** Removes every key of the collection (used by drop, and before re-creating a name). */
   async clear(): Promise<void> {
-    await Promise.all([this.ids.clear(), this.records.clear(), this.vectors.clear(), this.meta.clear()]);
+    await Promise.all([this.ids.clear(), this.records.clear(), this.vectors.clear(), this.meta.clear(), this.files.clear()]);
   }
 
   /** Approximate bytes the collection occupies in LevelDB (0 where the backend cannot tell). */
