@@ -62,8 +62,9 @@ with the built-in model when the first document has no vector, as vectors-only o
     if (flags.index !== undefined) create.index = flags.index as IndexKind;
 
     const db = await this.openDatabase();
-    const progress = await createProgress(totalBytes, 'bytes', '{bar} {percentage}% | {docs} docs | {rate} docs/s | ETA {eta_formatted}');
+    const progress = await createProgress(totalBytes, '{bar} {percentage}% | {docs} docs | {rate} docs/s | ETA {eta_formatted}', { docs: 0, rate: 0 });
     let last: IngestProgress = { lines: 0, bytes: 0, added: 0, updated: 0, skipped: 0 };
+    let createdNote: string | undefined; // printed after the progress bar is gone
     const started = Date.now();
     let summary: IngestSummary;
     try {
@@ -75,7 +76,7 @@ with the built-in model when the first document has no vector, as vectors-only o
         create,
         sync: flags.sync,
         onCollection: (collection, created) => {
-          if (created && !this.jsonEnabled()) info(`Created collection ${collection.name} (embedder ${collection.config.embedder?.name ?? 'none'}, ${collection.config.dimension} dims).`);
+          if (created) createdNote = `Created collection ${collection.name} (embedder ${collection.config.embedder?.name ?? 'none'}, ${collection.config.dimension} dims).`;
         },
         onProgress: (p) => {
           last = p;
@@ -97,6 +98,7 @@ with the built-in model when the first document has no vector, as vectors-only o
     }
     const tookMs = Date.now() - started;
     if (!this.jsonEnabled()) {
+      if (createdNote !== undefined) info(createdNote);
       for (const e of summary.errors) warning(`${sourceName}, line ${e.line}: ${e.message} [${e.code}]`);
       const rate = Math.round(((summary.added + summary.updated) * 1000) / Math.max(1, tookMs));
       info(

@@ -6,7 +6,11 @@ export interface ProgressReporter {
 
 const silent: ProgressReporter = { update: () => undefined, stop: () => undefined };
 
-export async function createProgress(total: number, unit: string, format: string): Promise<ProgressReporter> {
+export async function createProgress(
+  total: number,
+  format: string,
+  initial: Record<string, string | number>,
+): Promise<ProgressReporter> {
   if (process.stderr.isTTY !== true || total <= 0) return silent;
   // Loaded only here: scripts and pipes never pay for it.
   const { default: cliProgress } = await import('cli-progress');
@@ -14,7 +18,7 @@ export async function createProgress(total: number, unit: string, format: string
     { stream: process.stderr, format, hideCursor: true, etaBuffer: 50, clearOnComplete: true },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { unit });
+  bar.start(total, 0, initial);
   return {
     update: (done, payload) => bar.update(Math.min(done, total), payload),
     stop: () => bar.stop(),
