@@ -1,15 +1,7 @@
-/** Deterministic test data: seeded random and clustered vectors, and exact search to compare with. */
+/** Deterministic test data: clustered vectors, and exact search to compare with. */
+import { seededRandom } from '../../src/engine/random.js';
 
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export function gaussian(random: () => number): number {
   const u = Math.max(random(), 1e-12);

@@ -7,19 +7,14 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 
 import { MetricType, NativeAddonError, loadFaissNative, type Index, type SearchResult } from '../../src/engine/index/faiss-native.js';
+import { seededRandom } from '../../src/engine/random.js';
 
 const faiss = loadFaissNative();
 
 /** Deterministic uniform floats in [-1, 1). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const random = seededRandom(seed);
+  return () => random() * 2 - 1;
 }
 
 function randomVectors(n: number, d: number, seed: number): Float32Array {

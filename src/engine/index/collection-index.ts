@@ -1,5 +1,6 @@
 import type { CollectionStore } from '../store/collection-store.js';
 import type { CollectionConfig, EngineWarning, SearchOptions } from '../types.js';
+import { seededRandom } from '../random.js';
 import { packIndexVectors, writeIndexVector } from '../vectors.js';
 import { FaissVectorIndex, type FaissBinding, type RawHits } from './faiss-index.js';
 import { payloadMatchesChecksum, readIndexTrailer, sameStamp, writeIndexFile, type IndexFileProblem } from './index-file.js';
@@ -236,16 +237,4 @@ export class CollectionIndex {
     }
     return sample;
   }
-}
-
-/** mulberry32: tiny, fast, good enough for sampling. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
