@@ -27,6 +27,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   EMBEDDER_REQUIRED: EXIT.embedder,
   EMBEDDER_MISMATCH: EXIT.embedder,
   EMBEDDER_UNAVAILABLE: EXIT.embedder,
+  EMBEDDER_AUTH: EXIT.embedder,
   DATABASE_CLOSED: EXIT.storage,
   FORMAT_UNSUPPORTED: EXIT.storage,
   INDEX_CORRUPT: EXIT.storage,
