@@ -1,5 +1,6 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { Database } from './engine/database.js';
+import { createEmbedderFactory, type EmbedderConnection } from './engine/embed/registry.js';
 import { isPiramidError } from './engine/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { formatError, warning } from './ui/output.js';
@@ -17,6 +18,19 @@ export const collectionFlag = Flags.string({
   env: 'PIRAMID_COLLECTION',
   default: DEFAULT_COLLECTION,
 });
+
+/** Where HTTP embedders (openai:, ollama:) are reached: flags or environment, never stored. */
+export const embedFlags = {
+  'embed-url': Flags.string({ description: 'Base URL of the embedding server (openai:/ollama: embedders).', env: 'PIRAMID_EMBED_URL', helpGroup: 'EMBEDDER' }),
+  'embed-api-key': Flags.string({ description: 'API key for the embedding server.', env: 'PIRAMID_EMBED_API_KEY', helpGroup: 'EMBEDDER' }),
+};
+
+export function embedConnection(flags: { 'embed-url'?: string | undefined; 'embed-api-key'?: string | undefined }): EmbedderConnection {
+  return {
+    ...(flags['embed-url'] === undefined ? {} : { url: flags['embed-url'] }),
+    ...(flags['embed-api-key'] === undefined ? {} : { apiKey: flags['embed-api-key'] }),
+  };
+}
 
 /**
  * Shared by every command: `--data-dir`, `--json`, opening and always closing the database, and
@@ -54,9 +68,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Opens the data folder once per command; closed (index checkpointed) in finally(). */
-  protected async openDatabase(options: { createIfMissing?: boolean } = {}): Promise<Database> {
+  protected async openDatabase(options: { createIfMissing?: boolean; embed?: EmbedderConnection } = {}): Promise<Database> {
     this.database ??= await Database.open(this.flags['data-dir'], {
       createIfMissing: options.createIfMissing ?? true,
+      embedderFactory: createEmbedderFactory(options.embed ?? {}),
       onWarning: (w) => warning(`${w.collection}: ${w.message}`),
     });
     return this.database;

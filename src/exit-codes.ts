@@ -13,6 +13,8 @@ export const EXIT = {
   exists: 6,
   embedder: 7,
   storage: 8,
+  /** Stopped by Ctrl-C (128 + SIGINT), after storing the batch in hand. */
+  interrupted: 130,
 } as const;
 
 const BY_CODE: Record<ErrorCode, number> = {

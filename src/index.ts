@@ -1,8 +1,11 @@
 /** Piramid as a library: open a data folder, use its collections. The CLI is built on this. */
 export { Database, type OpenOptions } from './engine/database.js';
-export { Collection, DEFAULT_K, type DeleteResult, type WriteOptions } from './engine/collection.js';
+export { Collection, DEFAULT_K, type DeleteResult, type UpsertOptions, type WriteOptions } from './engine/collection.js';
 export { PiramidError, isPiramidError, ErrorCodes, type ErrorCode, type ErrorLocation } from './engine/errors.js';
 export type { Embedder, EmbedderInfo } from './engine/embed/embedder.js';
 export type { EmbedderFactory } from './engine/embed/registry.js';
-export { ingestJsonl, type IngestSummary, type JsonlIngestOptions, type OnError } from './engine/ingest/jsonl-ingest.js';
+export { ingest, type IngestOptions, type IngestSummary, type OnError } from './engine/ingest/ingest.js';
+export { openSource, jsonlSource, jsonArraySource, folderSource, type Source } from './engine/ingest/sources.js';
+export { DEFAULT_CHUNKING, type ChunkingOptions } from './engine/document-plan.js';
+export { createEmbedderFactory, parseEmbedderSpec, type EmbedderConnection, type EmbedderRequest } from './engine/embed/registry.js';
 export * from './engine/types.js';

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, embedConnection, embedFlags } from '../base-command.js';
 import { INDEX_KINDS, METRICS, type CollectionStats, type IndexSettings } from '../engine/types.js';
 import { info } from '../ui/output.js';
 
@@ -19,11 +19,15 @@ export default class Create extends BaseCommand<typeof Create> {
     dim: Flags.integer({ description: 'Vector dimension (required with --embedder none; otherwise the model decides).', min: 1 }),
     metric: Flags.string({ description: 'Similarity metric.', options: [...METRICS], default: 'cosine' }),
     index: Flags.string({ description: 'Index kind: flat (exact), hnsw or ivf (approximate).', options: [...INDEX_KINDS], default: 'flat' }),
-    embedder: Flags.string({ description: 'Embedder for text: "use" (built-in, offline) or "none" (you supply vectors).', default: 'use' }),
+    embedder: Flags.string({
+      description: 'Embedder for text: "use" (built-in, offline), "openai:<model>" (any OpenAI-compatible server), "ollama:<model>", or "none" (you supply vectors).',
+      default: 'use',
+    }),
     m: Flags.integer({ description: 'HNSW: links per node.', min: 4, max: 128 }),
     'ef-search': Flags.integer({ description: 'HNSW: default search candidate list size.', min: 1 }),
     nlist: Flags.integer({ description: 'IVF: number of lists (default: chosen from the size when trained).', min: 1 }),
     nprobe: Flags.integer({ description: 'IVF: default lists probed per query.', min: 1 }),
+    ...embedFlags,
   };
 
   async run(): Promise<CollectionStats> {
@@ -33,7 +37,7 @@ export default class Create extends BaseCommand<typeof Create> {
     if (flags['ef-search'] !== undefined) index.efSearch = flags['ef-search'];
     if (flags.nlist !== undefined) index.nlist = flags.nlist;
     if (flags.nprobe !== undefined) index.nprobe = flags.nprobe;
-    const db = await this.openDatabase();
+    const db = await this.openDatabase({ embed: embedConnection(flags) });
     const collection = await db.createCollection(this.args.collection, {
       ...(flags.dim === undefined ? {} : { dimension: flags.dim }),
       metric: flags.metric as (typeof METRICS)[number],

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
-import { statsJson, type StatsJson } from '../ui/stats.js';
+import { statsJson, statsRows, type StatsJson } from '../ui/stats.js';
 import { renderTable } from '../ui/table.js';
 
 export default class Info extends BaseCommand<typeof Info> {
@@ -16,7 +16,7 @@ export default class Info extends BaseCommand<typeof Info> {
     const db = await this.openDatabase({ createIfMissing: false });
     const stats = statsJson(await (await db.collection(this.args.collection)).stats());
     if (!this.jsonEnabled()) {
-      this.log(renderTable(['field', 'value'], Object.entries(stats).map(([key, value]) => [key, String(value)])));
+      this.log(renderTable(['field', 'value'], statsRows(stats)));
     }
     return stats;
   }

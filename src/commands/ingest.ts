@@ -1,121 +1,166 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, collectionFlag } from '../base-command.js';
-import { PiramidError, isPiramidError } from '../engine/errors.js';
-import { DEFAULT_BATCH_SIZE, ingestJsonl, type IngestProgress, type IngestSummary, type LineError } from '../engine/ingest/jsonl-ingest.js';
+import { BaseCommand, collectionFlag, embedConnection, embedFlags } from '../base-command.js';
+import { DEFAULT_CHUNKING, type ChunkingOptions } from '../engine/document-plan.js';
+import { PiramidError, describeLocation, isPiramidError } from '../engine/errors.js';
+import { DEFAULT_BATCH_SIZE, ingest, type IngestProgress, type IngestSummary, type ItemError } from '../engine/ingest/ingest.js';
+import { jsonlSource, openSource } from '../engine/ingest/sources.js';
 import { INDEX_KINDS, METRICS, type CreateCollectionOptions, type IndexKind, type Metric } from '../engine/types.js';
-import { info, plural, warning } from '../ui/output.js';
+import { EXIT } from '../exit-codes.js';
+import { info, warning } from '../ui/output.js';
 import { createProgress } from '../ui/progress.js';
 
 export interface IngestJson {
   collection: string;
   created: boolean;
-  lines: number;
+  read: number;
   added: number;
   updated: number;
+  unchanged: number;
   skipped: number;
-  errors: LineError[];
+  records: number;
+  pruned: number;
+  interrupted: boolean;
+  errors: ItemError[];
   took_ms: number;
 }
 
 export default class Ingest extends BaseCommand<typeof Ingest> {
-  static override description = `Add documents from a JSONL file (or - for stdin) to a collection.
-Each line: {"id"?: string, "text"?: string, "vector"?: number[], "metadata"?: object}. Documents
-with text and no vector are embedded with the collection's model. A missing collection is created:
-with the built-in model when the first document has no vector, as vectors-only otherwise.`;
+  static override description = `Add documents to a collection from a JSONL file, a JSON array file, a folder, or - (stdin).
+JSONL/JSON documents: {"id"?: string, "text"?: string, "vector"?: number[], "metadata"?: object}
+(--text-field/--id-field map other shapes; their other fields become metadata). A folder is read
+recursively: .md, .txt and .html files, one document each, id = relative path, with path, title,
+format and mtime as metadata. Long texts are split into chunks "<id>#<n>". Documents already stored
+unchanged are skipped, so re-running an interrupted ingest finishes it without duplicates.
+A missing collection is created: with the built-in model when the first document has no vector,
+as vectors-only otherwise.`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> fixtures/docs.jsonl',
+    '<%= config.bin %> <%= command.id %> ./notes -c notes --glob "**/*.md" --prune',
     'cat docs.jsonl | <%= config.bin %> <%= command.id %> - -c notes --on-error skip --json',
+    '<%= config.bin %> <%= command.id %> faq.jsonl --text-field answer --id-field qid',
   ];
 
   static override args = {
-    file: Args.string({ description: 'JSONL file to read, or - for stdin.', required: true }),
+    path: Args.string({ description: 'JSONL file, JSON array file, folder, or - for JSONL on stdin.', required: true }),
   };
 
   static override flags = {
     collection: collectionFlag,
     batch: Flags.integer({ description: 'Documents per atomic write.', default: DEFAULT_BATCH_SIZE, min: 1, max: 100_000 }),
     'on-error': Flags.string({
-      description: 'On a bad line: abort (keep what came before, stop) or skip (report it, go on).',
+      description: 'On a bad document: abort (keep what came before, stop) or skip (report it, go on).',
       options: ['abort', 'skip'],
       default: 'abort',
     }),
+    'chunk-size': Flags.integer({ description: 'Most characters per chunk.', default: DEFAULT_CHUNKING.size, min: 50 }),
+    'chunk-overlap': Flags.integer({ description: 'Characters a chunk may repeat from the one before.', default: DEFAULT_CHUNKING.overlap, min: 0 }),
+    'no-chunk': Flags.boolean({ description: 'Keep every document whole, however long.', default: false }),
+    'text-field': Flags.string({ description: 'JSON field holding the text (default "text").' }),
+    'id-field': Flags.string({ description: 'JSON field holding the id (default "id").' }),
+    glob: Flags.string({ description: 'Folder files to read (repeatable); default: all .md, .markdown, .txt, .html, .htm.', multiple: true }),
+    prune: Flags.boolean({ description: 'Folder ingest: delete documents from earlier ingests of this folder whose files are gone.', default: false }),
     sync: Flags.boolean({ description: 'fsync every batch before acknowledging it (slower, survives power loss).', default: false }),
-    embedder: Flags.string({ description: 'Embedder when the collection is created here: use or none.' }),
+    verbose: Flags.boolean({ char: 'v', description: 'Report every acknowledged batch on stderr.', default: false }),
+    embedder: Flags.string({ description: 'Embedder when the collection is created here: use, openai:<model>, ollama:<model> or none.' }),
     metric: Flags.string({ description: 'Metric when the collection is created here.', options: [...METRICS] }),
     index: Flags.string({ description: 'Index kind when the collection is created here.', options: [...INDEX_KINDS] }),
+    ...embedFlags,
   };
 
   async run(): Promise<IngestJson> {
     const { flags } = this;
-    const fromStdin = this.args.file === '-';
-    const sourceName = fromStdin ? '<stdin>' : this.args.file;
-    const totalBytes = fromStdin ? 0 : await fileSize(this.args.file);
-    const input: Readable = fromStdin ? process.stdin : createReadStream(this.args.file);
-
+    const chunking = this.chunking();
+    const fromStdin = this.args.path === '-';
+    const source = fromStdin ? jsonlSource(process.stdin, '<stdin>') : await openSource(this.args.path, flags.glob === undefined ? {} : { globs: flags.glob });
+    if (flags.prune && source.folder === undefined) {
+      throw new PiramidError('INVALID_ARGUMENT', '--prune applies to folder ingests only.', { hint: 'Pass a folder path to prune its removed files.' });
+    }
     const create: CreateCollectionOptions = {};
     if (flags.embedder !== undefined) create.embedder = flags.embedder;
     if (flags.metric !== undefined) create.metric = flags.metric as Metric;
     if (flags.index !== undefined) create.index = flags.index as IndexKind;
 
-    const db = await this.openDatabase();
-    const progress = await createProgress(totalBytes, '{bar} {percentage}% | {docs} docs | {rate} docs/s | ETA {eta_formatted}', { docs: 0, rate: 0 });
-    let last: IngestProgress = { lines: 0, bytes: 0, added: 0, updated: 0, skipped: 0 };
+    const db = await this.openDatabase({ embed: embedConnection(flags) });
+    const unit = source.folder === undefined ? '' : ' files';
+    const progress = await createProgress(source.total, `{bar} {percentage}% | {docs} docs | {chunks} chunks | {rate} docs/s | ETA {eta_formatted}${unit}`, {
+      docs: 0,
+      chunks: 0,
+      rate: 0,
+    });
+    // Ctrl-C finishes the batch in hand, then stops: everything reported is stored, and running
+    // the same command again picks up where this one stopped.
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let last: IngestProgress | undefined;
     let createdNote: string | undefined; // printed after the progress bar is gone
     const started = Date.now();
     let summary: IngestSummary;
     try {
-      summary = await ingestJsonl(db, input, {
+      summary = await ingest(db, source, {
         collection: flags.collection,
-        sourceName,
         batchSize: flags.batch,
         onError: flags['on-error'] as 'abort' | 'skip',
         create,
+        chunking,
+        ...(flags['text-field'] === undefined && flags['id-field'] === undefined
+          ? {}
+          : { fieldMap: { ...(flags['text-field'] === undefined ? {} : { text: flags['text-field'] }), ...(flags['id-field'] === undefined ? {} : { id: flags['id-field'] }) } }),
+        prune: flags.prune,
         sync: flags.sync,
+        signal: stop.signal,
         onCollection: (collection, created) => {
           if (created) createdNote = `Created collection ${collection.name} (embedder ${collection.config.embedder?.name ?? 'none'}, ${collection.config.dimension} dims).`;
         },
         onProgress: (p) => {
           last = p;
           const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-          progress.update(p.bytes, { docs: p.added + p.updated, rate: Math.round((p.added + p.updated) / seconds) });
+          const docs = p.added + p.updated + p.unchanged;
+          progress.update(p.done, { docs, chunks: p.records, rate: Math.round(docs / seconds) });
+        },
+        onBatch: (ack) => {
+          if (flags.verbose) info(`acknowledged through ${describeLocation(ack.through)}: ${ack.added} added, ${ack.updated} updated, ${ack.unchanged} unchanged`);
         },
       });
     } catch (err) {
       progress.stop();
-      if (isPiramidError(err) && (last.added > 0 || last.updated > 0)) {
-        info(`Stored before the error: ${plural(last.added, 'document')} added, ${last.updated} updated.`);
+      if (isPiramidError(err) && last !== undefined && last.added + last.updated > 0) {
+        info(`Stored before the error: ${last.added} documents added, ${last.updated} updated.`);
       }
       throw err;
     } finally {
       progress.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
-    if (fromStdin && summary.lines === 0) {
-      throw new PiramidError('INVALID_INPUT', 'stdin was empty: no documents to ingest.', { location: { file: sourceName } });
+    if (fromStdin && summary.read === 0) {
+      throw new PiramidError('INVALID_INPUT', 'stdin was empty: no documents to ingest.', { location: { file: '<stdin>' } });
     }
     const tookMs = Date.now() - started;
     if (!this.jsonEnabled()) {
       if (createdNote !== undefined) info(createdNote);
-      for (const e of summary.errors) warning(`${sourceName}, line ${e.line}: ${e.message} [${e.code}]`);
-      const rate = Math.round(((summary.added + summary.updated) * 1000) / Math.max(1, tookMs));
+      for (const e of summary.errors) warning(`${describeLocation(e.location)}: ${e.message} [${e.code}]`);
+      const docs = summary.added + summary.updated;
+      const rate = Math.round((docs * 1000) / Math.max(1, tookMs));
       info(
-        `Ingested ${sourceName} into ${summary.collection}: ${summary.added} added, ${summary.updated} updated, ` +
-          `${summary.skipped} skipped in ${(tookMs / 1000).toFixed(1)} s (${rate} docs/s).`,
+        `${summary.interrupted ? 'Interrupted: ingested' : 'Ingested'} ${this.args.path} into ${summary.collection}: ${summary.added} added, ` +
+          `${summary.updated} updated, ${summary.unchanged} unchanged, ${summary.skipped} skipped` +
+          `${source.folder === undefined ? '' : `, ${summary.pruned} pruned`} (${summary.records} records) in ${(tookMs / 1000).toFixed(1)} s (${rate} docs/s).`,
       );
+      if (summary.interrupted) info('Run the same command again to finish: stored documents are skipped.');
     }
+    if (summary.interrupted) process.exitCode = EXIT.interrupted;
     return { ...summary, took_ms: tookMs };
   }
-}
 
-async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (err) {
-    throw new PiramidError('INVALID_ARGUMENT', `Cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, {
-      location: { file: path },
-    });
+  private chunking(): ChunkingOptions | false {
+    const { flags } = this;
+    if (flags['no-chunk']) return false;
+    if (flags['chunk-overlap'] >= flags['chunk-size']) {
+      throw new PiramidError('INVALID_ARGUMENT', `--chunk-overlap (${flags['chunk-overlap']}) must be smaller than --chunk-size (${flags['chunk-size']}).`);
+    }
+    return { size: flags['chunk-size'], overlap: flags['chunk-overlap'] };
   }
 }

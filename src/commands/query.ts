@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, collectionFlag } from '../base-command.js';
+import { BaseCommand, collectionFlag, embedConnection, embedFlags } from '../base-command.js';
 import { DEFAULT_K } from '../engine/collection.js';
 import { PiramidError } from '../engine/errors.js';
 import type { SearchHit, SearchOptions } from '../engine/types.js';
@@ -31,14 +31,16 @@ export default class Query extends BaseCommand<typeof Query> {
     ef: Flags.integer({ description: 'HNSW: candidate list size for this query (higher: better recall, slower).', min: 1 }),
     nprobe: Flags.integer({ description: 'IVF: lists probed for this query (higher: better recall, slower).', min: 1 }),
     'with-vector': Flags.boolean({ description: 'Include each hit\'s vector.', default: false }),
+    'group-by-doc': Flags.boolean({ description: 'One hit per document (its best chunk): k distinct documents.', default: false }),
+    ...embedFlags,
   };
 
   async run(): Promise<QueryJson> {
     const { flags } = this;
     const query = this.queryInput();
-    const db = await this.openDatabase({ createIfMissing: false });
+    const db = await this.openDatabase({ createIfMissing: false, embed: embedConnection(flags) });
     const collection = await db.collection(flags.collection);
-    const options: SearchOptions = { k: flags.k, withVector: flags['with-vector'] };
+    const options: SearchOptions = { k: flags.k, withVector: flags['with-vector'], groupByDocument: flags['group-by-doc'] };
     if (flags.ef !== undefined) options.efSearch = flags.ef;
     if (flags.nprobe !== undefined) options.nprobe = flags.nprobe;
     const started = process.hrtime.bigint();

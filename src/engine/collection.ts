@@ -1,16 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import type { Embedder } from './embed/embedder.js';
+import { DEFAULT_CHUNKING, planDocument, type ChunkingOptions, type PlannedDocument, type PlannedRecord } from './document-plan.js';
 import { parseDocument, type ValidDocument } from './document.js';
+import type { Embedder } from './embed/embedder.js';
 import { PiramidError } from './errors.js';
 import type { CollectionIndex } from './index/collection-index.js';
 import { readIndexTrailer } from './index/index-file.js';
-import type { CollectionStore, LabelledDelete, LabelledWrite } from './store/collection-store.js';
+import type { CollectionStore, Counts, DocumentWrite, LabelledDelete, LabelledWrite } from './store/collection-store.js';
 import type {
   CollectionConfig,
   CollectionStats,
   DocumentInput,
   DocumentView,
+  EmbeddingCacheStats,
   SearchHit,
   SearchOptions,
   SearchResult,
@@ -26,6 +27,8 @@ export interface CollectionDeps {
   indexPath: string;
   /** Resolves the collection's embedder (checked against its config); null for `none`. */
   embedder: () => Promise<Embedder | null>;
+  /** Figures of the embedding cache for this collection's model; null without an embedder. */
+  cacheStats: () => Promise<EmbeddingCacheStats | null>;
 }
 
 export interface WriteOptions {
@@ -33,29 +36,32 @@ export interface WriteOptions {
   sync?: boolean;
 }
 
-export interface DeleteResult {
-  deleted: number;
-  notFound: string[];
+export interface UpsertOptions extends WriteOptions {
+  /** How long texts are split (default DEFAULT_CHUNKING); false keeps every document whole. */
+  chunking?: ChunkingOptions | false;
+  /** Recorded with each document (a folder path), so that `prune` can find what disappeared. */
+  source?: string;
 }
 
-interface PreparedDocument {
-  id: string;
-  record: StoredRecord;
-  vector: Float32Array | undefined;
-  text: string | undefined;
+export interface DeleteResult {
+  /** Documents (or single chunks) deleted. */
+  deleted: number;
+  notFound: string[];
 }
 
 export const DEFAULT_K = 10;
 const MAX_K = 10_000;
 
 /**
- * One collection: keeps its LevelDB records and its faiss index in step. Writes are serialised
- * (labels are issued in order and must reach faiss in that order); reads run freely.
+ * One collection: keeps its LevelDB records and its faiss index in step. A document becomes one
+ * record, or one record per chunk; the collection remembers which, and a content hash, so that
+ * re-sending a document replaces all of its chunks, or nothing when it is unchanged. Writes are
+ * serialised (labels are issued in order and must reach faiss in that order); reads run freely.
  */
 export class Collection {
   private nextLabel: number | undefined;
-  /** Live documents; cached because every search needs it and only this object writes. */
-  private liveCount: number | undefined;
+  /** Cached because every search needs them and only this object writes. */
+  private counts: Counts | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: CollectionDeps) {}
@@ -68,8 +74,8 @@ export class Collection {
     return this.deps.config;
   }
 
-  /** Inserts or replaces documents. Everything is validated and embedded before anything is written. */
-  async upsert(documents: readonly DocumentInput[], options: WriteOptions = {}): Promise<UpsertResult> {
+  /** Inserts, replaces or (when identical) skips documents; all validated before anything is written. */
+  async upsert(documents: readonly DocumentInput[], options: UpsertOptions = {}): Promise<UpsertResult> {
     return this.upsertValid(
       documents.map((doc, i) => parseDocument(doc, this.config.dimension, {}, `documents[${i}]`)),
       options,
@@ -77,12 +83,18 @@ export class Collection {
   }
 
   /** Upsert for callers that validated with parseDocument themselves (ingest, with file and line). */
-  async upsertValid(documents: readonly ValidDocument[], options: WriteOptions = {}): Promise<UpsertResult> {
-    const prepared = documents.map((doc, i) => this.prepare(doc, i));
-    await this.embedMissing(prepared);
-    return this.exclusive(() => this.writePrepared(prepared, options));
+  async upsertValid(documents: readonly ValidDocument[], options: UpsertOptions = {}): Promise<UpsertResult> {
+    const chunking = options.chunking ?? DEFAULT_CHUNKING;
+    const planned = documents.map((doc, i) => {
+      if (doc.vector !== undefined && doc.vector.length !== this.config.dimension) {
+        toFloat32Vector(doc.vector, this.config.dimension, { field: `documents[${i}].vector` });
+      }
+      return planDocument(doc, chunking);
+    });
+    return this.exclusive(() => this.writeDocuments(planned, options));
   }
 
+  /** Records by id: document ids, or chunk ids `<doc>#<n>`. */
   async get(ids: readonly string[], options: { withVector?: boolean } = {}): Promise<(DocumentView | undefined)[]> {
     const labels = await this.deps.store.labelsOf(ids);
     const present = labels.filter((label): label is number => label !== undefined);
@@ -99,31 +111,64 @@ export class Collection {
     });
   }
 
+  /**
+   * Deletes documents with all their chunks. A chunk id deletes that chunk alone (its document is
+   * then no longer "unchanged", so the next upsert of it writes it again in full).
+   */
   async delete(ids: readonly string[], options: WriteOptions = {}): Promise<DeleteResult> {
     return this.exclusive(async () => {
       const unique = [...new Set(ids)];
-      const labels = await this.deps.store.labelsOf(unique);
-      const deletes: LabelledDelete[] = [];
-      const notFound: string[] = [];
+      const { store } = this.deps;
+      const entries = await store.documentsAt(unique);
+      const recordIds = new Set<string>();
+      const documents: DocumentWrite[] = [];
+      const loose: string[] = [];
       unique.forEach((id, i) => {
-        const label = labels[i];
-        if (label === undefined) notFound.push(id);
-        else deletes.push({ id, label });
+        const entry = entries[i];
+        if (entry === undefined) loose.push(id);
+        else {
+          entry.records.forEach((recordId) => recordIds.add(recordId));
+          documents.push({ id, entry: null });
+        }
       });
-      if (deletes.length > 0) this.liveCount = await this.deps.store.write([], deletes, options.sync === true);
-      return { deleted: deletes.length, notFound };
+      const looseLabels = await store.labelsOf(loose);
+      const notFound = loose.filter((_, i) => looseLabels[i] === undefined);
+      const chunks = loose.filter((_, i) => looseLabels[i] !== undefined);
+      chunks.forEach((id) => recordIds.add(id));
+      const parents = [...new Set(chunks.map(parentOf))];
+      const parentEntries = await store.documentsAt(parents);
+      parents.forEach((parent, i) => {
+        const entry = parentEntries[i];
+        if (entry !== undefined) documents.push({ id: parent, entry: { ...entry, hash: '', records: entry.records.filter((r) => !recordIds.has(r)) } });
+      });
+      const ordered = [...recordIds];
+      const labels = await store.labelsOf(ordered);
+      const deletes: LabelledDelete[] = [];
+      ordered.forEach((id, i) => {
+        const label = labels[i];
+        if (label !== undefined) deletes.push({ id, label });
+      });
+      if (deletes.length > 0 || documents.length > 0) {
+        this.counts = await store.write({ upserts: [], deletes, documents }, options.sync === true);
+      }
+      return { deleted: unique.length - notFound.length, notFound };
     });
   }
 
+  /** Live records (chunks, or whole documents). */
   async count(): Promise<number> {
-    this.liveCount ??= await this.deps.store.count();
-    return this.liveCount;
+    return (await this.liveCounts()).records;
+  }
+
+  /** Documents currently registered from `source` (see UpsertOptions.source). */
+  async documentsFromSource(source: string): Promise<string[]> {
+    return this.deps.store.documentsFromSource(source);
   }
 
   /**
    * Top-k search by text (embedded with the collection's embedder) or by vector. Deleted and
-   * replaced labels are skipped: the search over-fetches, and widens until k live hits are found
-   * or the index has nothing more to give.
+   * replaced labels are skipped: the search over-fetches, and widens until k live hits (k distinct
+   * documents with groupByDocument) are found or the index has nothing more to give.
    */
   async search(query: string | ArrayLike<number>, options: SearchOptions = {}): Promise<SearchResult> {
     const k = options.k ?? DEFAULT_K;
@@ -137,12 +182,16 @@ export class Collection {
 
     const index = this.deps.index;
     await index.ensure(await this.labelsIssued());
-    const live = await this.count();
+    const { records: live, documents } = await this.liveCounts();
     const total = index.size;
     if (total === 0 || live === 0) return { hits: [], fetched: 0 };
+    const group = options.groupByDocument === true;
+    const available = group ? Math.max(1, documents) : live;
 
-    // Expect dead labels in proportion to their share of the index, with room to spare.
-    let fetch = Math.min(total, total === live ? k : Math.ceil((k * total) / live) + k);
+    // Expect dead labels in proportion to their share of the index (and, grouping, several chunks
+    // per document), with room to spare.
+    const perHit = group ? Math.ceil(live / Math.max(1, documents)) : 1;
+    let fetch = Math.min(total, total === live && !group ? k : Math.ceil((k * perHit * total) / live) + k);
     let nprobe = options.nprobe;
     const nlist = index.ivfLists();
     for (;;) {
@@ -158,13 +207,19 @@ export class Collection {
       const records = await this.deps.store.recordsAt(labels);
       const hits: SearchHit[] = [];
       const hitLabels: number[] = [];
+      const seen = new Set<string>();
       for (let i = 0; i < records.length && hits.length < k; i++) {
         const record = records[i];
         if (record === undefined) continue;
+        if (group) {
+          const parent = record.parent ?? record.id;
+          if (seen.has(parent)) continue; // results come best first: the first chunk seen wins
+          seen.add(parent);
+        }
         hits.push(toHit(record, scores[i] as number));
         hitLabels.push(labels[i] as number);
       }
-      const enough = hits.length >= k || hits.length >= live;
+      const enough = hits.length >= k || hits.length >= available;
       const exhausted = fetch >= total;
       // IVF answers fewer than asked when its probed lists run dry: probe more lists instead.
       const listsDry = labels.length < fetch && nlist !== undefined;
@@ -181,11 +236,12 @@ export class Collection {
 
   async stats(): Promise<CollectionStats> {
     const { config } = this;
-    const [count, issued, levelBytes, fileBytes] = await Promise.all([
-      this.count(),
+    const [counts, issued, levelBytes, fileBytes, cache] = await Promise.all([
+      this.liveCounts(),
       this.labelsIssued(),
       this.deps.store.approximateSize(),
       fileSize(this.deps.indexPath),
+      this.deps.cacheStats(),
     ]);
     return {
       name: config.name,
@@ -194,9 +250,11 @@ export class Collection {
       index: config.index.kind,
       indexState: this.deps.index.description ?? (await indexFileDescription(this.deps.indexPath)) ?? 'none yet',
       embedder: config.embedder === null ? 'none' : `${config.embedder.name}:${config.embedder.model}`,
-      count,
-      deleted: issued - count,
+      count: counts.records,
+      documents: counts.documents,
+      deleted: issued - counts.records,
       sizeBytes: levelBytes + fileBytes,
+      embeddingCache: cache,
     };
   }
 
@@ -211,29 +269,80 @@ export class Collection {
     this.deps.index.discard();
   }
 
+  private async liveCounts(): Promise<Counts> {
+    this.counts ??= await this.deps.store.counts();
+    return this.counts;
+  }
+
   private async labelsIssued(): Promise<number> {
     this.nextLabel ??= await this.deps.store.nextLabel();
     return this.nextLabel;
   }
 
-  private prepare(valid: ValidDocument, position: number): PreparedDocument {
-    if (valid.vector !== undefined && valid.vector.length !== this.config.dimension) {
-      toFloat32Vector(valid.vector, this.config.dimension, { field: `documents[${position}].vector` });
+  private async writeDocuments(planned: PlannedDocument[], options: UpsertOptions): Promise<UpsertResult> {
+    const { store } = this.deps;
+    // The last occurrence of an id within one call wins, as if written one after another.
+    const byId = new Map<string, PlannedDocument>();
+    for (const doc of planned) {
+      byId.delete(doc.id);
+      byId.set(doc.id, doc);
     }
-    const id = valid.id ?? randomUUID();
-    const record: StoredRecord = { id };
-    if (valid.text !== undefined) record.text = valid.text;
-    if (valid.metadata !== undefined) record.metadata = valid.metadata;
-    return { id, record, vector: valid.vector, text: valid.text };
+    const docs = [...byId.values()];
+    const entries = await store.documentsAt(docs.map((doc) => doc.id));
+    const changed = docs.filter((doc, i) => entries[i]?.hash !== doc.hash || entries[i]?.source !== options.source);
+    const previousEntries = new Map(docs.map((doc, i) => [doc.id, entries[i]]));
+    const result: UpsertResult = { added: 0, updated: 0, unchanged: docs.length - changed.length, records: 0, ids: planned.map((doc) => doc.id) };
+    if (changed.length === 0) return result;
+
+    const newRecords = changed.flatMap((doc) => doc.records);
+    await this.embedMissing(newRecords);
+
+    // Every record id these documents had or will have, with its current label.
+    const newIds = new Set(newRecords.map((r) => r.id));
+    const oldIds = changed.flatMap((doc) => previousEntries.get(doc.id)?.records ?? []).filter((id) => !newIds.has(id));
+    const allIds = [...newIds, ...oldIds];
+    const labels = await store.labelsOf(allIds);
+    const labelOf = new Map(allIds.map((id, i) => [id, labels[i]]));
+
+    const firstLabel = await this.labelsIssued();
+    await this.deps.index.ensure(firstLabel);
+    const upserts: LabelledWrite[] = newRecords.map((r, i) => ({
+      id: r.id,
+      label: firstLabel + i,
+      record: r.record,
+      vector: r.vector as Float32Array,
+      previousLabel: labelOf.get(r.id),
+    }));
+    const deletes: LabelledDelete[] = oldIds.flatMap((id) => {
+      const label = labelOf.get(id);
+      return label === undefined ? [] : [{ id, label }];
+    });
+    const documents: DocumentWrite[] = changed.map((doc) => ({
+      id: doc.id,
+      entry: { hash: doc.hash, records: doc.records.map((r) => r.id), ...(options.source === undefined ? {} : { source: options.source }) },
+    }));
+    this.counts = await store.write({ upserts, deletes, documents }, options.sync === true);
+    this.nextLabel = firstLabel + upserts.length;
+    this.deps.index.append(
+      upserts.map((write) => write.vector),
+      firstLabel,
+    );
+    await this.deps.index.trainIfDue(this.counts.records, this.nextLabel);
+    for (const doc of changed) {
+      if (previousEntries.get(doc.id) === undefined) result.added += 1;
+      else result.updated += 1;
+    }
+    result.records = upserts.length;
+    return result;
   }
 
-  private async embedMissing(prepared: PreparedDocument[]): Promise<void> {
-    const pending = prepared.filter((doc) => doc.vector === undefined);
+  private async embedMissing(records: PlannedRecord[]): Promise<void> {
+    const pending = records.filter((r) => r.vector === undefined);
     if (pending.length === 0) return;
     const embedder = await this.requireEmbedder();
-    const vectors = await embedder.embed(pending.map((doc) => doc.text ?? ''));
-    pending.forEach((doc, i) => {
-      doc.vector = toFloat32Vector(vectors[i], this.config.dimension, { field: `embedding of ${doc.id}` });
+    const vectors = await embedder.embed(pending.map((r) => r.text ?? ''));
+    pending.forEach((r, i) => {
+      r.vector = toFloat32Vector(vectors[i], this.config.dimension, { field: `embedding of ${r.id}` });
     });
   }
 
@@ -254,35 +363,6 @@ export class Collection {
     return embedder;
   }
 
-  private async writePrepared(prepared: PreparedDocument[], options: WriteOptions): Promise<UpsertResult> {
-    // The last occurrence of an id within one call wins, as if written one after another.
-    const byId = new Map<string, PreparedDocument>();
-    for (const doc of prepared) {
-      byId.delete(doc.id);
-      byId.set(doc.id, doc);
-    }
-    const docs = [...byId.values()];
-    const firstLabel = await this.labelsIssued();
-    await this.deps.index.ensure(firstLabel);
-    const previous = await this.deps.store.labelsOf(docs.map((doc) => doc.id));
-    const writes: LabelledWrite[] = docs.map((doc, i) => ({
-      id: doc.id,
-      label: firstLabel + i,
-      record: doc.record,
-      vector: doc.vector as Float32Array,
-      previousLabel: previous[i],
-    }));
-    this.liveCount = await this.deps.store.write(writes, [], options.sync === true);
-    this.nextLabel = firstLabel + writes.length;
-    this.deps.index.append(
-      writes.map((write) => write.vector),
-      firstLabel,
-    );
-    await this.deps.index.trainIfDue(this.liveCount, this.nextLabel);
-    const updated = previous.filter((label) => label !== undefined).length;
-    return { added: writes.length - updated, updated, ids: prepared.map((doc) => doc.id) };
-  }
-
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
     const run = this.writeQueue.then(work, work);
     this.writeQueue = run.catch(() => undefined);
@@ -299,11 +379,19 @@ export class Collection {
   }
 }
 
+/** `doc#3` → `doc`; ids without a chunk suffix are their own parent. */
+function parentOf(recordId: string): string {
+  const match = /^(.*)#\d+$/.exec(recordId);
+  return match?.[1] ?? recordId;
+}
+
 /** Hits list id and score first: the order people read them in. */
 function toHit(record: StoredRecord, score: number): SearchHit {
   const hit: SearchHit = { id: record.id, score };
   if (record.text !== undefined) hit.text = record.text;
   if (record.metadata !== undefined) hit.metadata = record.metadata;
+  if (record.parent !== undefined) hit.parent = record.parent;
+  if (record.chunk !== undefined) hit.chunk = record.chunk;
   return hit;
 }
 

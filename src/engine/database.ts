@@ -5,7 +5,8 @@ import { Level } from 'level';
 import { Catalog, validateCollectionName } from './catalog.js';
 import { Collection } from './collection.js';
 import type { Embedder } from './embed/embedder.js';
-import { defaultEmbedderFactory, type EmbedderFactory } from './embed/registry.js';
+import { EmbeddingCache } from './embed/embedding-cache.js';
+import { createEmbedderFactory, parseEmbedderSpec, type EmbedderFactory, type EmbedderRequest } from './embed/registry.js';
 import { PiramidError } from './errors.js';
 import { CollectionIndex } from './index/collection-index.js';
 import type { FaissBinding } from './index/faiss-index.js';
@@ -23,7 +24,10 @@ import {
 export interface OpenOptions {
   /** Creates the folder when it does not exist (default true). */
   createIfMissing?: boolean;
+  /** Turns embedder requests into embedders (default: the built-in and HTTP providers, no URL/key). */
   embedderFactory?: EmbedderFactory;
+  /** Cache embeddings in the data folder (default true). */
+  embeddingCache?: boolean;
   /** Loads the faiss binding; called at most once, on first index use. */
   faissBinding?: () => FaissBinding;
   /** Called when the engine recovers from something worth telling the user about. */
@@ -40,6 +44,7 @@ const INDEX_FOLDER = 'indexes';
 export class Database {
   private readonly collections = new Map<string, Collection>();
   private readonly embedders = new Map<string, Promise<Embedder>>();
+  readonly embeddingCache: EmbeddingCache;
   private binding: FaissBinding | undefined;
   private closed = false;
 
@@ -48,7 +53,9 @@ export class Database {
     private readonly level: RootLevel,
     private readonly catalog: Catalog,
     private readonly options: OpenOptions,
-  ) {}
+  ) {
+    this.embeddingCache = new EmbeddingCache(level);
+  }
 
   static async open(location: string, options: OpenOptions = {}): Promise<Database> {
     const folder = resolve(location);
@@ -121,6 +128,12 @@ export class Database {
       index,
       indexPath,
       embedder: () => this.embedderFor(config),
+      cacheStats: async () => {
+        if (config.embedder === null || this.options.embeddingCache === false) return null;
+        const stats = await this.embeddingCache.statsFor(`${config.embedder.name}:${config.embedder.model}`);
+        const lookups = stats.hits + stats.misses;
+        return { entries: stats.entries, hits: stats.hits, misses: stats.misses, hitRate: lookups === 0 ? 0 : stats.hits / lookups };
+      },
     });
     this.collections.set(name, collection);
     return collection;
@@ -159,12 +172,17 @@ export class Database {
     return this.binding;
   }
 
-  private embedder(name: string): Promise<Embedder> {
-    let pending = this.embedders.get(name);
+  /** One embedder per provider and model for the life of the database, behind the cache. */
+  private embedder(request: EmbedderRequest): Promise<Embedder> {
+    const key = `${request.provider}:${request.model ?? ''}`;
+    let pending = this.embedders.get(key);
     if (pending === undefined) {
-      pending = (this.options.embedderFactory ?? defaultEmbedderFactory)(name);
-      this.embedders.set(name, pending);
-      pending.catch(() => this.embedders.delete(name));
+      const factory = this.options.embedderFactory ?? createEmbedderFactory();
+      pending = factory(request).then((embedder) =>
+        this.options.embeddingCache === false ? embedder : this.embeddingCache.wrap(embedder),
+      );
+      this.embedders.set(key, pending);
+      pending.catch(() => this.embedders.delete(key));
     }
     return pending;
   }
@@ -172,8 +190,8 @@ export class Database {
   private async embedderFor(config: CollectionConfig): Promise<Embedder | null> {
     const spec = config.embedder;
     if (spec === null) return null;
-    const embedder = await this.embedder(spec.name);
-    if (embedder.model !== spec.model || embedder.dimension !== spec.dimension) {
+    const embedder = await this.embedder({ provider: spec.name, model: spec.model, dimension: spec.dimension });
+    if (embedder.name !== spec.name || embedder.model !== spec.model || embedder.dimension !== spec.dimension) {
       throw new PiramidError(
         'EMBEDDER_MISMATCH',
         `Collection "${config.name}" was embedded with ${spec.name}:${spec.model} (${spec.dimension} dims); ` +
@@ -196,10 +214,11 @@ export class Database {
       });
     }
     const embedderName = options.embedder ?? 'use';
+    const request = parseEmbedderSpec(embedderName);
     let embedderSpec: CollectionConfig['embedder'] = null;
     let dimension = options.dimension;
-    if (embedderName !== 'none') {
-      const embedder = await this.embedder(embedderName);
+    if (request !== null) {
+      const embedder = await this.embedder(request);
       if (dimension !== undefined && dimension !== embedder.dimension) {
         throw new PiramidError(
           'DIMENSION_MISMATCH',

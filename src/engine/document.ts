@@ -11,6 +11,7 @@ export interface ValidDocument {
 }
 
 const MAX_ID_LENGTH = 512;
+const CHUNK_SUFFIX = /#\d+$/;
 const KNOWN_FIELDS = new Set(['id', 'text', 'vector', 'metadata']);
 
 /**
@@ -35,6 +36,12 @@ export function parseDocument(value: unknown, dimension: number | undefined, whe
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH)) {
     throw new PiramidError('INVALID_INPUT', `id must be a non-empty string of at most ${MAX_ID_LENGTH} characters; got ${describe(id)}.`, {
       location: at('id'),
+    });
+  }
+  if (typeof id === 'string' && CHUNK_SUFFIX.test(id)) {
+    throw new PiramidError('INVALID_INPUT', `id "${id}" ends like a chunk id ("#" and digits), which is reserved for chunks.`, {
+      location: at('id'),
+      hint: 'Chunks of a document "x" are stored as "x#0", "x#1"...; choose an id without that ending.',
     });
   }
   if (text !== undefined && typeof text !== 'string') {

@@ -29,6 +29,8 @@ export type ErrorCode = (typeof ErrorCodes)[number];
 export interface ErrorLocation {
   file?: string;
   line?: number;
+  /** Position in a JSON array input (0-based). */
+  item?: number;
   field?: string;
 }
 
@@ -70,6 +72,7 @@ export function describeLocation(location: ErrorLocation): string {
   const parts: string[] = [];
   if (location.file !== undefined) parts.push(location.file);
   if (location.line !== undefined) parts.push(`line ${location.line}`);
+  if (location.item !== undefined) parts.push(`item ${location.item}`);
   if (location.field !== undefined) parts.push(`field "${location.field}"`);
   return parts.join(', ');
 }

@@ -56,20 +56,37 @@ export interface DocumentInput {
   metadata?: Metadata;
 }
 
-/** What a collection stores for a live document (the vector is kept separately). */
+/** Where a chunk sits in its parent document's text: `text.slice(start, end)`. */
+export interface ChunkPosition {
+  index: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * What a collection stores per record (the vector is kept separately): a whole document, or a
+ * chunk of one, which names its parent document and its position in the parent's text.
+ */
 export interface StoredRecord {
   id: string;
   text?: string;
   metadata?: Metadata;
+  parent?: string;
+  chunk?: ChunkPosition;
 }
 
 export interface DocumentView extends StoredRecord {
   vector?: number[];
 }
 
+/** Counts are of documents; `records` counts the records (chunks) written for them. */
 export interface UpsertResult {
   added: number;
   updated: number;
+  /** Documents identical to what was stored (same content, metadata and chunking): not touched. */
+  unchanged: number;
+  records: number;
+  /** Document ids, in input order (derived from content where none was given). */
   ids: string[];
 }
 
@@ -80,6 +97,8 @@ export interface SearchOptions {
   /** IVF lists probed for this query. */
   nprobe?: number;
   withVector?: boolean;
+  /** Return the best chunk of each document: k distinct documents. */
+  groupByDocument?: boolean;
 }
 
 export interface SearchHit {
@@ -88,6 +107,9 @@ export interface SearchHit {
   score: number;
   text?: string;
   metadata?: Metadata;
+  /** For a chunk: the document it belongs to, and where it sits in that document's text. */
+  parent?: string;
+  chunk?: ChunkPosition;
   vector?: number[];
 }
 
@@ -105,11 +127,23 @@ export interface CollectionStats {
   /** The faiss structure in use now, e.g. `HNSW32,Flat`, or `Flat` for an IVF not yet trained. */
   indexState: string;
   embedder: string;
-  /** Live documents. */
+  /** Live records: chunks, or whole documents where they were not chunked. */
   count: number;
+  /** Source documents. */
+  documents: number;
   /** Labels in the index that point at deleted or replaced documents (freed by compact). */
   deleted: number;
   sizeBytes: number;
+  /** The embedding cache of this collection's model (shared with every collection using it). */
+  embeddingCache: EmbeddingCacheStats | null;
+}
+
+export interface EmbeddingCacheStats {
+  entries: number;
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses) over the cache's life; 0 before any lookup. */
+  hitRate: number;
 }
 
 /** Something the engine noticed and recovered from; presenters decide whether to show it. */

@@ -14,6 +14,7 @@ interface QueryJson {
 
 interface InfoJson {
   name: string;
+  documents: number;
   dimension: number;
   metric: string;
   index: string;
@@ -54,14 +55,23 @@ describe('CLI with vectors supplied (no model)', () => {
     const stats = parseJson<InfoJson>(info);
     assert.deepEqual(
       { ...stats, size_bytes: stats.size_bytes > 0 },
-      { ...stats, name: 'vec', dimension: 4, metric: 'cosine', index: 'flat', embedder: 'none', count: 20, deleted: 0, size_bytes: true },
+      { ...stats, name: 'vec', dimension: 4, metric: 'cosine', index: 'flat', embedder: 'none', count: 20, documents: 20, deleted: 0, size_bytes: true },
     );
 
     // Ingesting the same file again replaces each document rather than duplicating it.
-    const again = parseJson<{ added: number; updated: number }>(await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec', '--json'], { dataDir }));
-    assert.deepEqual([again.added, again.updated], [0, 20]);
+    // Ingesting the same file again changes nothing: every document is stored unchanged.
+    const again = parseJson<{ added: number; updated: number; unchanged: number }>(
+      await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'vec', '--json'], { dataDir }),
+    );
+    assert.deepEqual([again.added, again.updated, again.unchanged], [0, 0, 20]);
+    const same = parseJson<InfoJson>(await runCli(['info', 'vec', '--json'], { dataDir }));
+    assert.deepEqual([same.count, same.deleted], [20, 0]);
+    // An edited document is replaced: its old label becomes deleted.
+    const edited = '{"id":"fruit-apple","text":"Apple, edited.","vector":[0.9,0.05,0.02,0.02],"metadata":{"category":"fruit"}}\n';
+    const update = parseJson<{ updated: number }>(await runCli(['ingest', '-', '-c', 'vec', '--json'], { dataDir, stdin: edited }));
+    assert.equal(update.updated, 1);
     const replaced = parseJson<InfoJson>(await runCli(['info', 'vec', '--json'], { dataDir }));
-    assert.deepEqual([replaced.count, replaced.deleted], [20, 20]);
+    assert.deepEqual([replaced.count, replaced.deleted], [20, 1]);
 
     const del = await runCli(['delete', 'fruit-apple', 'fruit-banana', 'nope', '-c', 'vec', '--json'], { dataDir });
     assert.deepEqual(parseJson(del), { collection: 'vec', deleted: 2, not_found: ['nope'] });
@@ -70,7 +80,7 @@ describe('CLI with vectors supplied (no model)', () => {
     assert.ok(!after.hits.some((h) => h.id === 'fruit-apple' || h.id === 'fruit-banana'));
 
     const list = parseJson<{ collections: InfoJson[] }>(await runCli(['list', '--json'], { dataDir }));
-    assert.deepEqual(list.collections.map((c) => [c.name, c.count, c.deleted]), [['vec', 18, 22]]);
+    assert.deepEqual(list.collections.map((c) => [c.name, c.count, c.deleted]), [['vec', 18, 3]]);
 
     const refused = await runCli(['drop', 'vec'], { dataDir });
     assert.equal(refused.code, 2);
@@ -111,9 +121,9 @@ describe('CLI with vectors supplied (no model)', () => {
     const dataDir = await tempDir();
     const result = await runCli(['ingest', fixture('bad/wrong-dim.jsonl'), '-c', 'vec', '--on-error', 'skip', '--json'], { dataDir });
     assert.equal(result.code, 0, result.stderr);
-    const summary = parseJson<{ added: number; skipped: number; errors: { line: number; code: string }[] }>(result);
+    const summary = parseJson<{ added: number; skipped: number; errors: { location: { line: number; field: string }; code: string }[] }>(result);
     assert.deepEqual([summary.added, summary.skipped], [2, 1]);
-    assert.deepEqual(summary.errors.map((e) => [e.line, e.code]), [[3, 'DIMENSION_MISMATCH']]);
+    assert.deepEqual(summary.errors.map((e) => [e.location.line, e.location.field, e.code]), [[3, 'vector', 'DIMENSION_MISMATCH']]);
   });
 
   it('reads JSONL from stdin', async () => {

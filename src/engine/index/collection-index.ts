@@ -66,7 +66,7 @@ export class CollectionIndex {
 
     const file = await readIndexTrailer(this.deps.path);
     if (!file.ok) {
-      if (file.problem === 'missing' && nextLabel === 0) return this.installEmpty(await this.deps.store.count());
+      if (file.problem === 'missing' && nextLabel === 0) return this.installEmpty((await this.deps.store.counts()).records);
       return this.rebuild(nextLabel, PROBLEM_TEXT[file.problem]);
     }
     const { header, stamp } = file;
@@ -187,7 +187,7 @@ export class CollectionIndex {
         message: `Index file ${reason}; rebuilt it from the stored vectors.`,
       });
     }
-    const plan = describeIndex(config.index, await store.count());
+    const plan = describeIndex(config.index, (await store.counts()).records);
     const index = FaissVectorIndex.create(this.deps.binding(), config.dimension, config.metric, plan.description);
     if (!index.isTrained) index.train(await this.trainingSample(nextLabel, plan.nlist ?? 1));
     await this.replay(index, 0);

@@ -22,24 +22,57 @@ export interface LabelledDelete {
   label: number;
 }
 
+/** What the collection remembers of a source document: enough to skip or replace it. */
+export interface DocumentEntry {
+  /** Hash of everything that shaped its records (text, vector, metadata, chunking). */
+  hash: string;
+  /** Ids of the records it produced: itself, or its chunks `<id>#<n>`. */
+  records: string[];
+  /** The folder it was ingested from, for `--prune`. */
+  source?: string;
+}
+
+/** A document registry change: an entry to put, or null to remove the document. */
+export interface DocumentWrite {
+  id: string;
+  entry: DocumentEntry | null;
+}
+
+/** Everything one atomic write changes. */
+export interface WriteSet {
+  upserts: readonly LabelledWrite[];
+  deletes: readonly LabelledDelete[];
+  documents: readonly DocumentWrite[];
+}
+
+export interface Counts {
+  /** Live records (chunks, or whole documents when unchunked). */
+  records: number;
+  documents: number;
+}
+
 export interface LabelledVector {
   label: number;
   vector: Float32Array;
 }
 
 const COUNT_KEY = 'count';
+const DOCUMENTS_KEY = 'documents';
 const SYNC_READ_LIMIT = 64;
 const INDEX_STAMP_KEY = 'index';
 const VECTOR_ENCODING = { valueEncoding: 'buffer' } as const;
 
 /**
- * The LevelDB layout of one collection: four sublevels named `c~<name>~<part>` (sublevels of the
- * root, so one batch can write all four atomically; collection names cannot contain "~"):
+ * The LevelDB layout of one collection: sublevels named `c~<name>~<part>` (sublevels of the
+ * root, so one batch can write them all atomically; collection names cannot contain "~").
+ * A record is what the index searches: a whole document, or one chunk of it.
  *   ids  <id>       -> label (hex)        which label holds the live version of a document
  *   rec  <label>    -> StoredRecord JSON  present only while that label is live
  *   vec  <label>    -> Float32 bytes      every label issued since the last compact, live or not,
  *                                         so the index can be replayed label by label
- *   meta count      -> live document count, kept in the same batches as the documents
+ *   docs <doc id>   -> DocumentEntry      per source document: content hash and its record ids
+ *   meta count      -> live record count    } kept in the same batches as
+ *   meta documents  -> document count       } the records they count
  *   file index      -> stamp of the index checkpoint last known to match its checksum
  * A search resolves faiss labels with one getMany on rec!: a missing record means "deleted".
  */
@@ -50,6 +83,7 @@ export class CollectionStore {
   private readonly vectors: Sub<Uint8Array>;
   private readonly meta: Sub<number>;
   private readonly files: Sub<IndexFileStamp>;
+  private readonly documents: Sub<DocumentEntry>;
 
   constructor(
     private readonly root: RootLevel,
@@ -61,6 +95,7 @@ export class CollectionStore {
     this.vectors = root.sublevel<string, Uint8Array>(`${this.prefix}vec`, { valueEncoding: 'view' });
     this.meta = root.sublevel<string, number>(`${this.prefix}meta`, { valueEncoding: 'json' });
     this.files = root.sublevel<string, IndexFileStamp>(`${this.prefix}file`, { valueEncoding: 'json' });
+    this.documents = root.sublevel<string, DocumentEntry>(`${this.prefix}docs`, { valueEncoding: 'json' });
   }
 
   async labelsOf(ids: readonly string[]): Promise<(number | undefined)[]> {
@@ -90,8 +125,21 @@ export class CollectionStore {
     return key === undefined ? 0 : decodeLabel(key) + 1;
   }
 
-  async count(): Promise<number> {
-    return (await this.meta.get(COUNT_KEY)) ?? 0;
+  async counts(): Promise<Counts> {
+    const [records, documents] = await this.meta.getMany([COUNT_KEY, DOCUMENTS_KEY]);
+    return { records: records ?? 0, documents: documents ?? 0 };
+  }
+
+  async documentsAt(ids: readonly string[]): Promise<(DocumentEntry | undefined)[]> {
+    if (ids.length === 0) return [];
+    return this.documents.getMany([...ids]);
+  }
+
+  /** Every document registered from `source` (a folder), for pruning what disappeared from it. */
+  async documentsFromSource(source: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const [id, entry] of this.documents.iterator()) if (entry.source === source) ids.push(id);
+    return ids;
   }
 
   async indexStamp(): Promise<IndexFileStamp | undefined> {
@@ -135,37 +183,57 @@ export class CollectionStore {
    * none, never a record without its vector. The caller serialises writers, so the count's
    * read-modify-write is safe.
    */
-  /** Returns the live count after the write. */
-  async write(upserts: readonly LabelledWrite[], deletes: readonly LabelledDelete[], sync = false): Promise<number> {
+  /**
+   * Commits one WriteSet as one atomic LevelDB batch: a crash leaves all of it or none, never a
+   * record without its vector or a document half replaced. The caller serialises writers, so the
+   * counters' read-modify-write is safe. Returns the counts after the write.
+   */
+  async write(changes: WriteSet, sync = false): Promise<Counts> {
     // Keys are prefixed here and written on the root: abstract-level's per-operation sublevel and
     // encoding work cost more than LevelDB itself on large ingests (measured 2x in bench/).
     const ids = this.ids.prefix;
     const records = this.records.prefix;
     const vectors = this.vectors.prefix;
+    const documents = this.documents.prefix;
     const batch = this.root.batch();
-    let delta = 0;
-    for (const write of upserts) {
+    const before = await this.counts();
+    let recordDelta = 0;
+    for (const write of changes.upserts) {
       const labelKey = encodeLabel(write.label);
       batch.put(ids + write.id, labelKey);
       batch.put(records + labelKey, JSON.stringify(write.record));
       batch.put(vectors + labelKey, encodeVector(write.vector), VECTOR_ENCODING);
-      if (write.previousLabel === undefined) delta += 1;
+      if (write.previousLabel === undefined) recordDelta += 1;
       else batch.del(records + encodeLabel(write.previousLabel));
     }
-    for (const del of deletes) {
+    for (const del of changes.deletes) {
       batch.del(ids + del.id);
       batch.del(records + encodeLabel(del.label));
-      delta -= 1;
+      recordDelta -= 1;
     }
-    const count = (await this.count()) + delta;
-    if (delta !== 0) batch.put(this.meta.prefix + COUNT_KEY, JSON.stringify(count));
+    const existing = await this.documentsAt(changes.documents.map((d) => d.id));
+    let documentDelta = 0;
+    changes.documents.forEach((doc, i) => {
+      const had = existing[i] !== undefined;
+      if (doc.entry === null) {
+        batch.del(documents + doc.id);
+        if (had) documentDelta -= 1;
+      } else {
+        batch.put(documents + doc.id, JSON.stringify(doc.entry));
+        if (!had) documentDelta += 1;
+      }
+    });
+    const after = { records: before.records + recordDelta, documents: before.documents + documentDelta };
+    if (recordDelta !== 0) batch.put(this.meta.prefix + COUNT_KEY, JSON.stringify(after.records));
+    if (documentDelta !== 0) batch.put(this.meta.prefix + DOCUMENTS_KEY, JSON.stringify(after.documents));
     await batch.write({ sync });
-    return count;
+    return after;
   }
 
   /** Removes every key of the collection (used by drop, and before re-creating a name). */
   async clear(): Promise<void> {
-    await Promise.all([this.ids.clear(), this.records.clear(), this.vectors.clear(), this.meta.clear(), this.files.clear()]);
+    const parts = [this.ids, this.records, this.vectors, this.meta, this.files, this.documents];
+    await Promise.all(parts.map((part) => part.clear()));
   }
 
   /** Approximate bytes the collection occupies in LevelDB (0 where the backend cannot tell). */

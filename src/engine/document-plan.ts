@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { ValidDocument } from './document.js';
+import { chunkText } from './text/chunker.js';
+import type { StoredRecord } from './types.js';
+
+export interface ChunkingOptions {
+  /** Most characters per chunk. */
+  size: number;
+  /** Characters a chunk may repeat from the end of the one before it. */
+  overlap: number;
+}
+
+/** ~500 tokens: typical for RAG retrieval, and whole paragraphs stay whole. */
+export const DEFAULT_CHUNKING: ChunkingOptions = { size: 2000, overlap: 200 };
+
+/** One record a document turns into: the whole document, or one chunk of it. */
+export interface PlannedRecord {
+  id: string;
+  record: StoredRecord;
+  /** Text to embed when no vector was given. */
+  text: string | undefined;
+  vector: Float32Array | undefined;
+}
+
+export interface PlannedDocument {
+  id: string;
+  /** Changes whenever anything that shapes the records changes: skip the document when equal. */
+  hash: string;
+  records: PlannedRecord[];
+}
+
+/**
+ * Turns a validated document into the records to store. A document with its own vector, or a text
+ * that fits one chunk, is one record with the document's id; a longer text becomes chunks with ids
+ * `<id>#0`, `<id>#1`..., each carrying the parent id, its offsets in the text and the parent's
+ * metadata. A document without an id gets one derived from its content, so re-running an ingest
+ * never duplicates it.
+ */
+export function planDocument(doc: ValidDocument, chunking: ChunkingOptions | false): PlannedDocument {
+  const vectorKey = doc.vector === undefined ? null : Buffer.from(doc.vector.buffer, doc.vector.byteOffset, doc.vector.byteLength).toString('base64');
+  const content = JSON.stringify([doc.text ?? null, vectorKey]);
+  const id = doc.id ?? `doc-${sha256(content).slice(0, 24)}`;
+  const hash = sha256(JSON.stringify([content, doc.metadata ?? null, doc.vector === undefined ? chunking : false]));
+
+  const whole = (): PlannedDocument => {
+    const record: StoredRecord = { id };
+    if (doc.text !== undefined) record.text = doc.text;
+    if (doc.metadata !== undefined) record.metadata = doc.metadata;
+    return { id, hash, records: [{ id, record, text: doc.text, vector: doc.vector }] };
+  };
+  if (doc.vector !== undefined || chunking === false || doc.text === undefined || doc.text.length <= chunking.size) return whole();
+  const chunks = chunkText(doc.text, chunking);
+  if (chunks.length <= 1) return whole();
+  return {
+    id,
+    hash,
+    records: chunks.map((chunk) => {
+      const record: StoredRecord = { id: `${id}#${chunk.index}`, text: chunk.text, parent: id, chunk: { index: chunk.index, start: chunk.start, end: chunk.end } };
+      if (doc.metadata !== undefined) record.metadata = doc.metadata;
+      return { id: record.id, record, text: chunk.text, vector: undefined };
+    }),
+  };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64url');
+}
