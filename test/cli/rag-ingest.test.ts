@@ -47,6 +47,11 @@ describe('folder ingest', () => {
     assert.equal(hits[0]?.parent, 'guide/intro.md');
     await db.close();
 
+    const grouped = await runCli(['query', 'the keeper and the lamp', '-c', 'kb', '-k', '3', '--group-by-doc', '--json'], { dataDir });
+    const groupedHits = parseJson<{ hits: { id: string; parent?: string }[] }>(grouped).hits;
+    const parents = groupedHits.map((h) => h.parent ?? h.id);
+    assert.equal(new Set(parents).size, 3);
+
     // Nothing changed: nothing is embedded or written.
     const again = parseJson<IngestJson>(await ingest());
     assert.deepEqual([again.added, again.updated, again.unchanged, again.records], [0, 0, 4, 0]);
