@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand, embedConnection, embedFlags } from '../base-command.js';
+import { PiramidError } from '../engine/errors.js';
+import { PAYLOAD_INDEX_KINDS, type PayloadIndexKind } from '../engine/store/payload-index.js';
 import { INDEX_KINDS, METRICS, type CollectionStats, type IndexSettings } from '../engine/types.js';
 import { info } from '../ui/output.js';
 
@@ -27,6 +29,8 @@ export default class Create extends BaseCommand<typeof Create> {
     'ef-search': Flags.integer({ description: 'HNSW: default search candidate list size.', min: 1 }),
     nlist: Flags.integer({ description: 'IVF: number of lists (default: chosen from the size when trained).', min: 1 }),
     nprobe: Flags.integer({ description: 'IVF: default lists probed per query.', min: 1 }),
+    'index-field': Flags.string({ description: 'Metadata key to index for filters, as key:keyword|integer|float (repeatable).', multiple: true }),
+    'keyword-index': Flags.boolean({ description: 'Index texts for keyword (BM25) and hybrid search.', default: true, allowNo: true }),
     ...embedFlags,
   };
 
@@ -37,8 +41,19 @@ export default class Create extends BaseCommand<typeof Create> {
     if (flags['ef-search'] !== undefined) index.efSearch = flags['ef-search'];
     if (flags.nlist !== undefined) index.nlist = flags.nlist;
     if (flags.nprobe !== undefined) index.nprobe = flags.nprobe;
+    const payloadIndexes: Record<string, PayloadIndexKind> = {};
+    for (const spec of flags['index-field'] ?? []) {
+      const colon = spec.lastIndexOf(':');
+      const kind = spec.slice(colon + 1);
+      if (colon < 1 || !(PAYLOAD_INDEX_KINDS as readonly string[]).includes(kind)) {
+        throw new PiramidError('INVALID_ARGUMENT', `--index-field "${spec}" is not key:${PAYLOAD_INDEX_KINDS.join('|')}.`);
+      }
+      payloadIndexes[spec.slice(0, colon)] = kind as PayloadIndexKind;
+    }
     const db = await this.openDatabase({ embed: embedConnection(flags) });
     const collection = await db.createCollection(this.args.collection, {
+      keywordIndex: flags['keyword-index'],
+      payloadIndexes,
       ...(flags.dim === undefined ? {} : { dimension: flags.dim }),
       metric: flags.metric as (typeof METRICS)[number],
       index,

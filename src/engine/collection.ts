@@ -5,7 +5,13 @@ import type { Embedder } from './embed/embedder.js';
 import { PiramidError } from './errors.js';
 import type { CollectionIndex } from './index/collection-index.js';
 import { readIndexTrailer } from './index/index-file.js';
-import type { CollectionStore, Counts, DocumentWrite, LabelledDelete, LabelledWrite } from './store/collection-store.js';
+import type { CollectionStore, Counts, DocumentWrite, LabelledDelete, LabelledWrite, RawBatch, WriteSet } from './store/collection-store.js';
+import type { PayloadIndex, PayloadIndexKind } from './store/payload-index.js';
+import type { KeywordIndex } from './text/keyword-index.js';
+import { compileFilter, describeFilter, indexableTerms, type Filter } from './query/filter.js';
+import { chooseExact, type QueryPlan } from './query/planner.js';
+import { reciprocalRankFusion, weightedFusion } from './query/fusion.js';
+import { annSearch, exactSearch, recordsByIds, type Candidate, type Selection } from './query/vector-search.js';
 import type {
   CollectionConfig,
   CollectionStats,
@@ -29,6 +35,10 @@ export interface CollectionDeps {
   embedder: () => Promise<Embedder | null>;
   /** Figures of the embedding cache for this collection's model; null without an embedder. */
   cacheStats: () => Promise<EmbeddingCacheStats | null>;
+  payloadIndex: PayloadIndex;
+  keywordIndex: KeywordIndex;
+  /** Persists a changed config (the catalog entry). */
+  saveConfig: (config: CollectionConfig) => Promise<void>;
 }
 
 export interface WriteOptions {
@@ -149,7 +159,8 @@ export class Collection {
         if (label !== undefined) deletes.push({ id, label });
       });
       if (deletes.length > 0 || documents.length > 0) {
-        this.counts = await store.write({ upserts: [], deletes, documents }, options.sync === true);
+        const derived = await this.derivedChanges([], deletes.map((d) => d.label));
+        this.counts = await store.write({ upserts: [], deletes, documents, derived }, options.sync === true, this.keywordStage([], deletes.map((d) => d.id)));
       }
       return { deleted: unique.length - notFound.length, notFound };
     });
@@ -166,72 +177,144 @@ export class Collection {
   }
 
   /**
-   * Top-k search by text (embedded with the collection's embedder) or by vector. Deleted and
-   * replaced labels are skipped: the search over-fetches, and widens until k live hits (k distinct
-   * documents with groupByDocument) are found or the index has nothing more to give.
+   * Top-k search by text (embedded with the collection's embedder) or by vector, optionally
+   * filtered on metadata. The planner answers a selective filter by exact scoring of the records
+   * its payload indexes name; otherwise ANN over-fetches past deleted and filtered-out labels and
+   * widens until it has k + offset hits, falling back to an exact scan when an approximate index
+   * runs out: a filtered query always returns min(k, matching records) hits.
    */
   async search(query: string | ArrayLike<number>, options: SearchOptions = {}): Promise<SearchResult> {
     const k = options.k ?? DEFAULT_K;
+    const offset = options.offset ?? 0;
     if (!Number.isInteger(k) || k < 1 || k > MAX_K) {
       throw new PiramidError('INVALID_ARGUMENT', `k must be an integer from 1 to ${MAX_K}; got ${k}.`);
     }
-    const vector = typeof query === 'string' ? await this.embedQuery(query) : toFloat32Vector(query, this.config.dimension, { field: 'query vector' });
+    if (!Number.isInteger(offset) || offset < 0) throw new PiramidError('INVALID_ARGUMENT', `offset must be a non-negative integer; got ${offset}.`);
+    const mode = options.mode ?? 'vector';
+    const text = typeof query === 'string' ? query : options.text;
+    if (mode !== 'vector') this.checkKeywordSearch(text);
+    const filter = options.filter;
+    const selection: Selection = { want: k + offset, groupByDocument: options.groupByDocument === true };
+    if (filter !== undefined) selection.accept = compileFilter(filter);
+    const plan: QueryPlan = { mode, strategy: 'keyword', fetched: 0 };
+    if (filter !== undefined) plan.filter = describeFilter(filter);
+
+    let candidates: Candidate[];
+    if (mode === 'keyword') {
+      candidates = await this.keywordCandidates(text as string, selection);
+      plan.keywordMatches = candidates.length;
+    } else {
+      // Hybrid fuses deeper lists than it returns: a document ranked 15th by one side and 2nd by
+      // the other belongs in the top 10.
+      const depth = mode === 'hybrid' ? Math.max(selection.want * 3, 30) : selection.want;
+      const vector = typeof query === 'string' ? await this.embedQuery(query) : toFloat32Vector(query, this.config.dimension, { field: 'query vector' });
+      candidates = await this.vectorCandidates(vector, { ...selection, want: depth }, options, plan);
+      if (mode === 'hybrid') {
+        const keyword = await this.keywordCandidates(text as string, { ...selection, want: depth });
+        plan.keywordMatches = keyword.length;
+        candidates = fuse(candidates, keyword, this.config.metric, options.alpha).slice(0, selection.want);
+      }
+    }
+    let hits = candidates.slice(offset).map((c) => toHit(c.record, c.score));
+    if (options.scoreThreshold !== undefined) {
+      const threshold = options.scoreThreshold;
+      const lowerIsBetter = mode === 'vector' && this.config.metric === 'l2';
+      hits = hits.filter((hit) => (lowerIsBetter ? hit.score <= threshold : hit.score >= threshold));
+    }
+    const labels = candidates.slice(offset, offset + hits.length).map((c) => c.label);
+    return { hits: await this.withVectors(hits, labels, options), fetched: plan.fetched, plan };
+  }
+
+  /**
+   * The planner for the vector side: exact scoring of the payload-index candidates when the filter
+   * is selective; otherwise ANN with post-filtering, and an exact scan when ANN runs out.
+   */
+  private async vectorCandidates(vector: Float32Array, selection: Selection, options: SearchOptions, plan: QueryPlan): Promise<Candidate[]> {
     const { dimension, metric } = this.config;
     const indexVector = new Float32Array(dimension);
     writeIndexVector(vector, metric, indexVector, 0);
-
-    const index = this.deps.index;
-    await index.ensure(await this.labelsIssued());
-    const { records: live, documents } = await this.liveCounts();
-    const total = index.size;
-    if (total === 0 || live === 0) return { hits: [], fetched: 0 };
-    const group = options.groupByDocument === true;
-    const available = group ? Math.max(1, documents) : live;
-
-    // Expect dead labels in proportion to their share of the index (and, grouping, several chunks
-    // per document), with room to spare.
-    const perHit = group ? Math.ceil(live / Math.max(1, documents)) : 1;
-    let fetch = Math.min(total, total === live && !group ? k : Math.ceil((k * perHit * total) / live) + k);
-    let nprobe = options.nprobe;
-    const nlist = index.ivfLists();
-    for (;;) {
-      const raw = index.search(indexVector, fetch, nprobe === undefined ? options : { ...options, nprobe });
-      const labels: number[] = [];
-      const scores: number[] = [];
-      for (let i = 0; i < raw.labels.length; i++) {
-        const label = raw.labels[i] as number;
-        if (label < 0) break; // faiss pads with -1 when it has fewer results
-        labels.push(label);
-        scores.push(toScore(raw.distances[i] as number, metric));
+    await this.deps.index.ensure(await this.labelsIssued());
+    const counts = await this.liveCounts();
+    const context = { store: this.deps.store, index: this.deps.index, metric, dimension, live: counts.records, documents: counts.documents };
+    const filter = options.filter;
+    plan.strategy = filter === undefined ? 'ann' : 'ann-postfilter';
+    const indexed = filter === undefined ? null : await this.payloadCandidates(filter);
+    if (indexed !== null) {
+      plan.indexedKeys = indexed.used;
+      plan.candidates = indexed.ids.length;
+      if (chooseExact(indexed.ids.length, counts.records)) {
+        plan.strategy = 'exact-candidates';
+        const exact = await exactSearch(context, indexVector, recordsByIds(this.deps.store, indexed.ids), selection);
+        plan.scored = exact.scored;
+        return exact.candidates;
       }
-      const records = await this.deps.store.recordsAt(labels);
-      const hits: SearchHit[] = [];
-      const hitLabels: number[] = [];
-      const seen = new Set<string>();
-      for (let i = 0; i < records.length && hits.length < k; i++) {
-        const record = records[i];
-        if (record === undefined) continue;
-        if (group) {
-          const parent = record.parent ?? record.id;
-          if (seen.has(parent)) continue; // results come best first: the first chunk seen wins
-          seen.add(parent);
-        }
-        hits.push(toHit(record, scores[i] as number));
-        hitLabels.push(labels[i] as number);
-      }
-      const enough = hits.length >= k || hits.length >= available;
-      const exhausted = fetch >= total;
-      // IVF answers fewer than asked when its probed lists run dry: probe more lists instead.
-      const listsDry = labels.length < fetch && nlist !== undefined;
-      if (enough || (exhausted && !listsDry)) return { hits: await this.withVectors(hits, hitLabels, options), fetched: labels.length };
-      if (listsDry) {
-        const current = nprobe ?? index.currentNprobe(options);
-        if (current >= nlist) return { hits: await this.withVectors(hits, hitLabels, options), fetched: labels.length };
-        nprobe = Math.min(nlist, current * 2);
-      } else {
-        fetch = Math.min(total, fetch * 2);
-      }
+      selection = { ...selection, selectivity: indexed.ids.length / Math.max(1, counts.records) };
     }
+    const ann = await annSearch(context, indexVector, selection, options);
+    plan.fetched = ann.fetched;
+    if (ann.candidates.length >= selection.want || ann.exhausted || selection.accept === undefined) return ann.candidates;
+    // The approximate index gave out before enough records passed the filter: score them all.
+    plan.strategy = 'exact-scan';
+    const exact = await exactSearch(context, indexVector, this.deps.store.recordsInLabelOrder(), selection);
+    plan.scored = exact.scored;
+    return exact.candidates;
+  }
+
+  /** BM25 hits, filtered through the selection, as candidates (score: BM25). */
+  private async keywordCandidates(text: string, selection: Selection): Promise<Candidate[]> {
+    const { store } = this.deps;
+    const accept = selection.accept;
+    const { records: live, documents } = await this.liveCounts();
+    const perHit = selection.groupByDocument ? Math.ceil(live / Math.max(1, documents)) : 1;
+    const hits = await this.deps.keywordIndex.search(text, selection.want * perHit, {
+      ...(accept === undefined
+        ? {}
+        : {
+            accept: (id: string) => {
+              const record = store.recordByIdSync(id);
+              return record !== undefined && accept(record);
+            },
+          }),
+    });
+    const labels = await store.labelsOf(hits.map((h) => h.id));
+    const records = await store.recordsAt(labels.map((label) => label ?? -1).filter((label) => label >= 0));
+    const candidates: Candidate[] = [];
+    const seen = new Set<string>();
+    let cursor = 0;
+    hits.forEach((hit, i) => {
+      const label = labels[i];
+      if (label === undefined) return;
+      const record = records[cursor++];
+      if (record === undefined || candidates.length >= selection.want) return;
+      if (selection.groupByDocument) {
+        const parent = record.parent ?? record.id;
+        if (seen.has(parent)) return;
+        seen.add(parent);
+      }
+      candidates.push({ label, record, score: hit.score });
+    });
+    return candidates;
+  }
+
+  private checkKeywordSearch(text: string | undefined): void {
+    if (text === undefined || text.trim().length === 0) {
+      throw new PiramidError('INVALID_ARGUMENT', 'Keyword and hybrid search need a query text.', { hint: 'Pass the text as the query (or with --vector, as text).' });
+    }
+    if (this.config.keywordIndex !== true) {
+      throw new PiramidError('INVALID_ARGUMENT', `Collection "${this.name}" has no keyword index.`, {
+        hint: 'Collections created by this version index their texts for keyword search; re-create it to get one.',
+      });
+    }
+  }
+
+  /** Record ids that can match the filter, from payload indexes; null when none applies. */
+  private async payloadCandidates(filter: Filter): Promise<{ ids: string[]; used: string[] } | null> {
+    const indexes = this.config.payloadIndexes ?? {};
+    if (Object.keys(indexes).length === 0) return null;
+    const terms = indexableTerms(filter);
+    if (terms === null || terms.length === 0) return null;
+    const found = await this.deps.payloadIndex.candidates(terms, indexes);
+    return found.ids === null ? null : { ids: [...found.ids], used: found.used };
   }
 
   async stats(): Promise<CollectionStats> {
@@ -321,7 +404,10 @@ export class Collection {
       id: doc.id,
       entry: { hash: doc.hash, records: doc.records.map((r) => r.id), ...(options.source === undefined ? {} : { source: options.source }) },
     }));
-    this.counts = await store.write({ upserts, deletes, documents }, options.sync === true);
+    const replaced = upserts.flatMap((u) => (u.previousLabel === undefined ? [] : [u.previousLabel]));
+    const derived = await this.derivedChanges(upserts.map((u) => u.record), [...replaced, ...deletes.map((d) => d.label)]);
+    const keywords = this.keywordStage(upserts.map((u) => u.record), deletes.map((d) => d.id));
+    this.counts = await store.write({ upserts, deletes, documents, derived }, options.sync === true, keywords);
     this.nextLabel = firstLabel + upserts.length;
     this.deps.index.append(
       upserts.map((write) => write.vector),
@@ -334,6 +420,57 @@ export class Collection {
     }
     result.records = upserts.length;
     return result;
+  }
+
+  /**
+   * Keys of the derived indexes that follow records (payload postings): removed for records that
+   * go away or are replaced, added for the new ones, committed in the records' own batch.
+   */
+  private async derivedChanges(added: readonly StoredRecord[], removedLabels: readonly number[]): Promise<NonNullable<WriteSet['derived']>> {
+    const indexes = this.config.payloadIndexes ?? {};
+    if (Object.keys(indexes).length === 0) return { puts: [], dels: [] };
+    const payload = this.deps.payloadIndex;
+    const removed = (await this.deps.store.recordsAt(removedLabels)).filter((r): r is StoredRecord => r !== undefined);
+    return {
+      dels: removed.flatMap((r) => payload.operationsFor(r.id, r.metadata, indexes)),
+      puts: added.flatMap((r) => payload.operationsFor(r.id, r.metadata, indexes).map((key) => [key, ''] as const)),
+    };
+  }
+
+  /** The keyword index's share of a write: index the new records' texts, forget removed records. */
+  private keywordStage(added: readonly StoredRecord[], removedIds: readonly string[]): ((batch: RawBatch) => Promise<void>) | undefined {
+    if (this.config.keywordIndex !== true) return undefined;
+    const upserts = added.map((record) => ({ id: record.id, text: record.text ?? '' }));
+    const upserted = new Set(upserts.map((u) => u.id));
+    const deletes = removedIds.filter((id) => !upserted.has(id));
+    if (upserts.length === 0 && deletes.length === 0) return undefined;
+    return async (batch) => {
+      await this.deps.keywordIndex.stage(batch, { upserts, deletes });
+    };
+  }
+
+  /**
+   * Indexes a metadata key (values -> records) so filters on it find their candidates without
+   * scanning: builds the postings of every live record, then keeps them in step with writes.
+   * Returns how many records were indexed.
+   */
+  async indexField(key: string, kind: PayloadIndexKind): Promise<number> {
+    if (key.length === 0 || key.includes('\x00')) throw new PiramidError('INVALID_ARGUMENT', `Invalid metadata key "${key}".`);
+    return this.exclusive(async () => {
+      const payload = this.deps.payloadIndex;
+      await payload.clearField(key);
+      const config = this.config;
+      config.payloadIndexes = { ...(config.payloadIndexes ?? {}), [key]: kind };
+      await this.deps.saveConfig(config);
+      const only = { [key]: kind };
+      let indexed = 0;
+      for await (const chunk of this.deps.store.recordsInLabelOrder()) {
+        const puts = chunk.flatMap(({ record }) => payload.operationsFor(record.id, record.metadata, only).map((k) => [k, ''] as const));
+        await this.deps.store.write({ upserts: [], deletes: [], documents: [], derived: { puts, dels: [] } });
+        indexed += chunk.length;
+      }
+      return indexed;
+    });
   }
 
   private async embedMissing(records: PlannedRecord[]): Promise<void> {
@@ -385,6 +522,25 @@ function parentOf(recordId: string): string {
   return match?.[1] ?? recordId;
 }
 
+/**
+ * Hybrid fusion of the vector and keyword candidate lists: reciprocal rank fusion by default, or a
+ * weighted sum of min-max normalised scores when alpha (the vector side's weight) is given.
+ */
+function fuse(vector: Candidate[], keyword: Candidate[], metric: CollectionConfig['metric'], alpha: number | undefined): Candidate[] {
+  const byId = new Map<string, Candidate>();
+  for (const c of [...keyword, ...vector]) byId.set(c.record.id, c);
+  const fused =
+    alpha === undefined
+      ? reciprocalRankFusion([vector.map((c) => ({ id: c.record.id })), keyword.map((c) => ({ id: c.record.id }))])
+      : weightedFusion(
+          // Fusion wants higher-is-better: l2 distances are negated.
+          vector.map((c) => ({ id: c.record.id, score: metric === 'l2' ? -c.score : c.score })),
+          keyword.map((c) => ({ id: c.record.id, score: c.score })),
+          alpha,
+        );
+  return fused.map((f) => ({ ...(byId.get(f.id) as Candidate), score: f.score }));
+}
+
 /** Hits list id and score first: the order people read them in. */
 function toHit(record: StoredRecord, score: number): SearchHit {
   const hit: SearchHit = { id: record.id, score };
@@ -393,11 +549,6 @@ function toHit(record: StoredRecord, score: number): SearchHit {
   if (record.parent !== undefined) hit.parent = record.parent;
   if (record.chunk !== undefined) hit.chunk = record.chunk;
   return hit;
-}
-
-/** faiss distances to user-facing scores: similarity for cosine/dot, Euclidean distance for l2. */
-function toScore(distance: number, metric: CollectionConfig['metric']): number {
-  return metric === 'l2' ? Math.sqrt(Math.max(0, distance)) : distance;
 }
 
 async function indexFileDescription(path: string): Promise<string | undefined> {

@@ -12,6 +12,8 @@ import { CollectionIndex } from './index/collection-index.js';
 import type { FaissBinding } from './index/faiss-index.js';
 import { loadFaissBinding } from './index/faiss-binding.js';
 import { CollectionStore, type RootLevel } from './store/collection-store.js';
+import { PayloadIndex } from './store/payload-index.js';
+import { KeywordIndex } from './text/keyword-index.js';
 import {
   INDEX_KINDS,
   METRICS,
@@ -128,6 +130,9 @@ export class Database {
       index,
       indexPath,
       embedder: () => this.embedderFor(config),
+      payloadIndex: new PayloadIndex(this.level, name),
+      keywordIndex: new KeywordIndex(this.level, name),
+      saveConfig: (changed) => this.catalog.put(changed),
       cacheStats: async () => {
         if (config.embedder === null || this.options.embeddingCache === false) return null;
         const stats = await this.embeddingCache.statsFor(`${config.embedder.name}:${config.embedder.model}`);
@@ -234,7 +239,10 @@ export class Database {
         hint: 'Pass --dim N with --embedder none.',
       });
     }
-    return { name, dimension, metric, index, embedder: embedderSpec, createdAt: new Date().toISOString(), uid: randomUUID() };
+    const config: CollectionConfig = { name, dimension, metric, index, embedder: embedderSpec, createdAt: new Date().toISOString(), uid: randomUUID() };
+    config.keywordIndex = options.keywordIndex ?? true;
+    if (options.payloadIndexes !== undefined && Object.keys(options.payloadIndexes).length > 0) config.payloadIndexes = { ...options.payloadIndexes };
+    return config;
   }
 
   private assertOpen(): void {

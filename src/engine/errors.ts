@@ -32,6 +32,8 @@ export interface ErrorLocation {
   /** Position in a JSON array input (0-based). */
   item?: number;
   field?: string;
+  /** Position in a one-line text input such as `--where` (1-based, in characters). */
+  column?: number;
 }
 
 export interface PiramidErrorOptions {
@@ -72,6 +74,7 @@ export function describeLocation(location: ErrorLocation): string {
   const parts: string[] = [];
   if (location.file !== undefined) parts.push(location.file);
   if (location.line !== undefined) parts.push(`line ${location.line}`);
+  if (location.column !== undefined) parts.push(`column ${location.column}`);
   if (location.item !== undefined) parts.push(`item ${location.item}`);
   if (location.field !== undefined) parts.push(`field "${location.field}"`);
   return parts.join(', ');

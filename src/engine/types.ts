@@ -1,4 +1,9 @@
 /** Public data types of the engine: what goes in, what is stored, what comes back. */
+import type { Filter } from './query/filter.js';
+import type { QueryPlan } from './query/planner.js';
+import type { PayloadIndexKind } from './store/payload-index.js';
+
+export type { PayloadIndexKind };
 
 export const METRICS = ['cosine', 'dot', 'l2'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -38,9 +43,17 @@ export interface CollectionConfig {
   createdAt: string;
   /** Random id of this incarnation: an index file from a dropped namesake is never loaded. */
   uid: string;
+  /** Metadata keys with value -> record postings, for filtered search (`piramid index-field`). */
+  payloadIndexes?: Record<string, PayloadIndexKind>;
+  /** BM25 index over record texts, for keyword and hybrid search. */
+  keywordIndex?: boolean;
 }
 
 export interface CreateCollectionOptions {
+  /** BM25 index of record texts for keyword and hybrid search (default true). */
+  keywordIndex?: boolean;
+  /** Metadata keys to index from the start (see Collection.indexField). */
+  payloadIndexes?: Record<string, PayloadIndexKind>;
   dimension?: number;
   metric?: Metric;
   index?: IndexKind | IndexSettings;
@@ -90,6 +103,9 @@ export interface UpsertResult {
   ids: string[];
 }
 
+export const SEARCH_MODES = ['vector', 'keyword', 'hybrid'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
 export interface SearchOptions {
   k?: number;
   /** HNSW candidate list size for this query. */
@@ -99,6 +115,18 @@ export interface SearchOptions {
   withVector?: boolean;
   /** Return the best chunk of each document: k distinct documents. */
   groupByDocument?: boolean;
+  /** Hits to skip (paging): returns hits offset+1 .. offset+k. */
+  offset?: number;
+  /** cosine/dot: drop hits scoring below it; l2: drop hits farther than it. */
+  scoreThreshold?: number;
+  /** Metadata filter (Qdrant's JSON shape); applies in every mode. */
+  filter?: Filter;
+  /** vector (default), keyword (BM25 over the text), or hybrid (both, fused). */
+  mode?: SearchMode;
+  /** Hybrid: weight of the vector side in a weighted fusion of normalised scores, instead of RRF. */
+  alpha?: number;
+  /** Keyword text when the query itself is a vector (hybrid with --vector). */
+  text?: string;
 }
 
 export interface SearchHit {
@@ -117,6 +145,8 @@ export interface SearchResult {
   hits: SearchHit[];
   /** Candidates fetched from the index, after growing past deleted labels. */
   fetched: number;
+  /** How the query was answered. */
+  plan: QueryPlan;
 }
 
 export interface CollectionStats {

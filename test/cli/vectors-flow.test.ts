@@ -39,7 +39,7 @@ describe('CLI with vectors supplied (no model)', () => {
     const query = await runCli(['query', '--vector', '[1,0,0,0]', '-c', 'vec', '-k', '5', '--json'], { dataDir });
     assert.equal(query.code, 0, query.stderr);
     const result = parseJson<QueryJson>(query);
-    assert.deepEqual(Object.keys(result).sort(), ['collection', 'hits', 'k', 'took_ms']);
+    assert.deepEqual(Object.keys(result).sort(), ['collection', 'hits', 'k', 'plan', 'took_ms']);
     assert.equal(result.collection, 'vec');
     assert.equal(result.k, 5);
     assert.equal(typeof result.took_ms, 'number');

@@ -38,11 +38,19 @@ export interface DocumentWrite {
   entry: DocumentEntry | null;
 }
 
+/** What derived indexes write into: the collection's own batch on the root, raw keys. */
+export interface RawBatch {
+  put(key: string, value: string): unknown;
+  del(key: string): unknown;
+}
+
 /** Everything one atomic write changes. */
 export interface WriteSet {
   upserts: readonly LabelledWrite[];
   deletes: readonly LabelledDelete[];
   documents: readonly DocumentWrite[];
+  /** Derived keys kept in step with the records (payload and keyword indexes): raw, pre-prefixed. */
+  derived?: { puts: readonly (readonly [string, string])[]; dels: readonly string[] };
 }
 
 export interface Counts {
@@ -112,6 +120,26 @@ export class CollectionStore {
     return this.records.getMany(labels.map(encodeLabel));
   }
 
+  /** Synchronous lookups for per-candidate checks inside a scoring loop (keyword search filters). */
+  recordByIdSync(id: string): StoredRecord | undefined {
+    const key = this.ids.getSync(id);
+    return key === undefined ? undefined : this.records.getSync(key);
+  }
+
+  /** Live records in label order, in chunks (for backfilling derived indexes, and exact scans). */
+  async *recordsInLabelOrder(chunkSize = 1024): AsyncGenerator<{ label: number; record: StoredRecord }[]> {
+    const iterator = this.records.iterator();
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(chunkSize);
+        if (entries.length === 0) return;
+        yield entries.map(([key, record]) => ({ label: decodeLabel(key), record }));
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
   async vectorsAt(labels: readonly number[]): Promise<(Float32Array | undefined)[]> {
     if (labels.length === 0) return [];
     const values = await this.vectors.getMany(labels.map(encodeLabel));
@@ -164,31 +192,12 @@ export class CollectionStore {
     }
   }
 
-  /** Live records in id order, starting after `afterId` when given (for paging). */
-  async *recordsById(afterId?: string, chunkSize = 1024): AsyncGenerator<{ id: string; label: number }[]> {
-    const iterator = this.ids.iterator(afterId === undefined ? {} : { gt: afterId });
-    try {
-      for (;;) {
-        const entries = await iterator.nextv(chunkSize);
-        if (entries.length === 0) return;
-        yield entries.map(([id, key]) => ({ id, label: decodeLabel(key) }));
-      }
-    } finally {
-      await iterator.close();
-    }
-  }
-
-  /**
-   * Commits upserts and deletes in one atomic LevelDB batch: a crash leaves either all of it or
-   * none, never a record without its vector. The caller serialises writers, so the count's
-   * read-modify-write is safe.
-   */
   /**
    * Commits one WriteSet as one atomic LevelDB batch: a crash leaves all of it or none, never a
    * record without its vector or a document half replaced. The caller serialises writers, so the
    * counters' read-modify-write is safe. Returns the counts after the write.
    */
-  async write(changes: WriteSet, sync = false): Promise<Counts> {
+  async write(changes: WriteSet, sync = false, stage?: (batch: RawBatch) => Promise<void>): Promise<Counts> {
     // Keys are prefixed here and written on the root: abstract-level's per-operation sublevel and
     // encoding work cost more than LevelDB itself on large ingests (measured 2x in bench/).
     const ids = this.ids.prefix;
@@ -223,6 +232,9 @@ export class CollectionStore {
         if (!had) documentDelta += 1;
       }
     });
+    for (const key of changes.derived?.dels ?? []) batch.del(key);
+    for (const [key, value] of changes.derived?.puts ?? []) batch.put(key, value);
+    if (stage !== undefined) await stage(batch);
     const after = { records: before.records + recordDelta, documents: before.documents + documentDelta };
     if (recordDelta !== 0) batch.put(this.meta.prefix + COUNT_KEY, JSON.stringify(after.records));
     if (documentDelta !== 0) batch.put(this.meta.prefix + DOCUMENTS_KEY, JSON.stringify(after.documents));
@@ -232,8 +244,9 @@ export class CollectionStore {
 
   /** Removes every key of the collection (used by drop, and before re-creating a name). */
   async clear(): Promise<void> {
-    const parts = [this.ids, this.records, this.vectors, this.meta, this.files, this.documents];
-    await Promise.all(parts.map((part) => part.clear()));
+    // Everything under "!c~<name>~", including the sublevels of the derived indexes.
+    const start = `!${this.prefix}`;
+    await this.root.clear({ gte: start, lt: `${start}\x7f` });
   }
 
   /** Approximate bytes the collection occupies in LevelDB (0 where the backend cannot tell). */
