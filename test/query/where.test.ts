@@ -50,7 +50,7 @@ describe('parseWhere: expressions', () => {
     ['flag = FALSE', { must: [eq('flag', false)] }],
     ['x = 0.5', { must: [{ key: 'x', range: { gte: 0.5, lte: 0.5 } }] }],
     ['x != 0.5', { must_not: [{ key: 'x', range: { gte: 0.5, lte: 0.5 } }] }],
-    ['x = 12345678901234567890', { must: [{ key: 'x', range: { gte: 12345678901234567890, lte: 12345678901234567890 } }] }],
+    ['x = 12345678901234567890', { must: [{ key: 'x', range: { gte: Number('12345678901234567890'), lte: Number('12345678901234567890') } }] }],
     ['x > -5', { must: [{ key: 'x', range: { gt: -5 } }] }],
     ['x <= 1.5e3', { must: [{ key: 'x', range: { lte: 1500 } }] }],
     ['x < -2.5E-2', { must: [{ key: 'x', range: { lt: -0.025 } }] }],
