@@ -50,6 +50,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
     historySize: 500,
   });
   const prompt = (): void => {
+    if (!options.terminal) return; // a script piped in needs answers, not prompts
     lines.setPrompt(`piramid(${spec.collection})> `);
     lines.prompt();
   };

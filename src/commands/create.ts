@@ -14,7 +14,7 @@ export default class Create extends BaseCommand<typeof Create> {
   ];
 
   static override args = {
-    collection: Args.string({ description: 'Name of the new collection.', required: true }),
+    collection: Args.string({ ignoreStdin: true, description: 'Name of the new collection.', required: true }),
   };
 
   static override flags = {

@@ -10,7 +10,7 @@ export default class Delete extends BaseCommand<typeof Delete> {
   static override strict = false;
 
   static override args = {
-    ids: Args.string({ description: 'Ids of the documents to delete.', required: true }),
+    ids: Args.string({ ignoreStdin: true, description: 'Ids of the documents to delete.', required: true }),
   };
 
   static override flags = {

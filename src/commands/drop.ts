@@ -9,7 +9,7 @@ export default class Drop extends BaseCommand<typeof Drop> {
   static override examples = ['<%= config.bin %> <%= command.id %> notes --force'];
 
   static override args = {
-    collection: Args.string({ description: 'Collection to drop.', required: true }),
+    collection: Args.string({ ignoreStdin: true, description: 'Collection to drop.', required: true }),
   };
 
   static override flags = {

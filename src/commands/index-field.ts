@@ -11,9 +11,9 @@ A selective filter (few matching records) is then answered by exact scoring of j
   static override examples = ['<%= config.bin %> <%= command.id %> docs source keyword', '<%= config.bin %> <%= command.id %> docs year integer'];
 
   static override args = {
-    collection: Args.string({ description: 'Collection.', required: true }),
-    key: Args.string({ description: 'Metadata key (dots for nested keys: author.name).', required: true }),
-    kind: Args.string({ description: 'Value type: keyword (strings), integer, float.', required: true, options: [...PAYLOAD_INDEX_KINDS] }),
+    collection: Args.string({ ignoreStdin: true, description: 'Collection.', required: true }),
+    key: Args.string({ ignoreStdin: true, description: 'Metadata key (dots for nested keys: author.name).', required: true }),
+    kind: Args.string({ ignoreStdin: true, description: 'Value type: keyword (strings), integer, float.', required: true, options: [...PAYLOAD_INDEX_KINDS] }),
   };
 
   async run(): Promise<{ collection: string; key: string; kind: PayloadIndexKind; indexed: number }> {

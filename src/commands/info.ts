@@ -9,7 +9,7 @@ export default class Info extends BaseCommand<typeof Info> {
   static override examples = ['<%= config.bin %> <%= command.id %> default', '<%= config.bin %> <%= command.id %> notes --json'];
 
   static override args = {
-    collection: Args.string({ description: 'Collection to describe.', required: true }),
+    collection: Args.string({ ignoreStdin: true, description: 'Collection to describe.', required: true }),
   };
 
   async run(): Promise<StatsJson> {

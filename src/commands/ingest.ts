@@ -42,7 +42,7 @@ as vectors-only otherwise.`;
   ];
 
   static override args = {
-    path: Args.string({ description: 'JSONL file, JSON array file, folder, or - for JSONL on stdin.', required: true }),
+    path: Args.string({ ignoreStdin: true, description: 'JSONL file, JSON array file, folder, or - for JSONL on stdin.', required: true }),
   };
 
   static override flags = {

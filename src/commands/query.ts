@@ -32,7 +32,7 @@ line of stdin with JSONL results in a pipe.`;
   ];
 
   static override args = {
-    text: Args.string({ description: 'Query text.' }),
+    text: Args.string({ ignoreStdin: true, description: 'Query text.' }),
   };
 
   static override flags = {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Database } from '../../src/index.js';
 import { fixture, parseJson, runCli } from '../helpers/cli.js';
@@ -67,6 +68,90 @@ describe('CLI with the built-in model', () => {
     } finally {
       await db.close();
     }
+  });
+
+  // fixtures/hybrid.jsonl: six passages about pumps failing with errors, and one billing passage
+  // whose only tie to the query is the rare code XK-4471. Measured: vector ranks it 7th, keyword
+  // 1st, hybrid (RRF) 4th.
+  it('finds a rare keyword with keyword and hybrid search that vector search alone misses', async () => {
+    const dir = await tempDir();
+    const ingest = await runCli(['ingest', fixture('hybrid.jsonl'), '-c', 'support'], { dataDir: dir });
+    assert.equal(ingest.code, 0, ingest.stderr);
+    const run = async (mode: string) => {
+      const result = await runCli(['query', 'my pump fails with error XK-4471', '-c', 'support', '-k', '5', '--mode', mode, '--json'], { dataDir: dir });
+      assert.equal(result.code, 0, result.stderr);
+      return parseJson<{ hits: { id: string }[]; plan: { mode: string } }>(result);
+    };
+    const vector = await run('vector');
+    assert.ok(!vector.hits.some((h) => h.id === 'billing-2'), `vector: ${vector.hits.map((h) => h.id).join(', ')}`);
+    const keyword = await run('keyword');
+    assert.equal(keyword.hits[0]?.id, 'billing-2');
+    assert.equal(keyword.plan.mode, 'keyword');
+    const hybrid = await run('hybrid');
+    assert.ok(hybrid.hits.some((h) => h.id === 'billing-2'), `hybrid: ${hybrid.hits.map((h) => h.id).join(', ')}`);
+    assert.ok(hybrid.hits.some((h) => h.id.startsWith('pump-')), 'and keeps the semantic matches');
+  });
+
+  it('filters with --where, explains the plan, and points at the column of a syntax error', async () => {
+    const result = await runCli(['query', 'war and peace', '-c', 'docs', '-k', '8', '--where', 'source = "sotu" and year >= 1960', '--json'], { dataDir });
+    assert.equal(result.code, 0, result.stderr);
+    const { hits, plan } = parseJson<{ hits: { metadata: { source: string; year: number } }[]; plan: { strategy: string; filter: string } }>(result);
+    assert.equal(hits.length, 8);
+    assert.ok(hits.every((h) => h.metadata.source === 'sotu' && h.metadata.year >= 1960));
+    assert.equal(plan.strategy, 'ann-postfilter');
+
+    const explained = await runCli(['query', 'war', '-c', 'docs', '-k', '2', '--where', 'year < 1900', '--explain'], { dataDir });
+    assert.match(explained.stderr, /plan: \{"mode":"vector","strategy":"ann-postfilter"/);
+
+    const bad = await runCli(['query', 'war', '-c', 'docs', '--where', 'year >= and source = "sotu"'], { dataDir });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /column 9/);
+  });
+
+  it('prints context for a prompt within --max-chars, and JSONL', async () => {
+    const context = await runCli(['query', 'the white whale', '-c', 'docs', '-k', '3', '--format', 'context', '--max-chars', '900'], { dataDir });
+    assert.equal(context.code, 0, context.stderr);
+    assert.ok(context.stdout.trimEnd().length <= 900, `${context.stdout.length} characters`);
+    assert.match(context.stdout, /^\[1\] .*moby-dick/);
+    const jsonl = await runCli(['query', 'the white whale', '-c', 'docs', '-k', '3', '--format', 'jsonl'], { dataDir });
+    const lines = jsonl.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; score: number });
+    assert.equal(lines.length, 3);
+    assert.ok(lines.every((hit) => typeof hit.id === 'string' && typeof hit.score === 'number'));
+  });
+
+  it('runs a batch of queries from a file, and one query per stdin line in a pipe', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'queries.jsonl');
+    await writeFile(file, ['{"id": "q1", "text": "landing an astronaut on the moon", "k": 2}', '{"id": "q2", "text": "foreign keys", "where": "source = \\"sqlite-docs\\"", "k": 1}', 'plain text query'].join('\n'));
+    const batch = await runCli(['query', '-c', 'docs', '--queries', file], { dataDir });
+    assert.equal(batch.code, 0, batch.stderr);
+    const results = batch.stdout.trim().split('\n').map((line) => JSON.parse(line) as { id?: string; query: string; took_ms: number; hits: { id: string; metadata: { source: string } }[] });
+    assert.deepEqual(results.map((r) => [r.id, r.hits.length]), [['q1', 2], ['q2', 1], [undefined, 10]]);
+    assert.equal(results[0]?.hits[0]?.id, 'sotu-1962-kennedy-p26');
+    assert.equal(results[1]?.hits[0]?.metadata.source, 'sqlite-docs');
+    assert.ok(results.every((r) => r.took_ms > 0));
+
+    const piped = await runCli(['query', '-c', 'docs', '-k', '1'], { dataDir, stdin: 'the white whale\nvacuum the database\n' });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.equal(piped.stdout.trim().split('\n').length, 2);
+  });
+
+  it('keeps state in the interactive shell across commands', async () => {
+    const script = [':k 2', 'landing an astronaut on the moon', ':where source = "sqlite-docs"', ':json', 'database file', ':mode keyword', 'Rayburn', ':use nope', ':quit'].join('\n');
+    // (--shell: a shell on a pipe, as a terminal would run it)
+    const shell = await runCli(['query', '-c', 'docs', '--shell'], { dataDir, stdin: `${script}\n` });
+    assert.equal(shell.code, 0, shell.stderr);
+    const out = shell.stdout;
+    assert.match(out, /k = 2/);
+    assert.match(out, /sotu-1962-kennedy-p26/);
+    assert.match(out, /2 hits in [\d.]+ ms/);
+    assert.match(out, /filter: source = "sqlite-docs"/);
+    const json = out.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { hits: { metadata: { source: string } }[]; plan: { mode: string } });
+    assert.equal(json.length, 2);
+    assert.ok(json[0]?.hits.every((h) => h.metadata.source === 'sqlite-docs'));
+    assert.equal(json[1]?.plan.mode, 'keyword');
+    assert.equal(json[1]?.hits.length, 0); // "Rayburn" is in a sotu passage, and the filter wants sqlite-docs
+    assert.match(out, /Collection "nope" does not exist/);
   });
 
   const badFiles: [string, number, string | undefined, RegExp][] = [
