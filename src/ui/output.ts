@@ -12,8 +12,12 @@ export function warning(message: string): void {
 
 /** "Error: docs.jsonl, line 3, field "vector": vector has 3 dimensions..." plus the hint. */
 export function formatError(err: PiramidError): string {
-  const where = err.location === undefined ? '' : describeLocation(err.location);
-  const head = `${chalk.red('Error:')} ${where === '' ? '' : `${where}: `}${err.message} ${chalk.dim(`[${err.code}]`)}`;
+  // A message that already names its field (the --where parser's, with a caret line) needs no prefix.
+  const named = err.location?.field !== undefined && err.message.startsWith(err.location.field);
+  const where = err.location === undefined || named ? '' : describeLocation(err.location);
+  // The code goes at the end of the first line; a multi-line message (a caret under a column) follows.
+  const [first = '', ...rest] = err.message.split('\n');
+  const head = [`${chalk.red('Error:')} ${where === '' ? '' : `${where}: `}${first} ${chalk.dim(`[${err.code}]`)}`, ...rest].join('\n');
   return err.hint === undefined ? head : `${head}\n${chalk.dim('Hint:')} ${err.hint}`;
 }
 
