@@ -9,7 +9,7 @@ import type { CollectionStore, Counts, DocumentWrite, LabelledDelete, LabelledWr
 import type { PayloadIndex, PayloadIndexKind } from './store/payload-index.js';
 import type { KeywordIndex } from './text/keyword-index.js';
 import { compileFilter, describeFilter, indexableTerms, type Filter } from './query/filter.js';
-import { chooseExact, type QueryPlan } from './query/planner.js';
+import { exactLimit, type QueryPlan } from './query/planner.js';
 import { reciprocalRankFusion, weightedFusion } from './query/fusion.js';
 import { annSearch, exactSearch, recordsByIds, type Candidate, type Selection } from './query/vector-search.js';
 import type {
@@ -238,17 +238,16 @@ export class Collection {
     const context = { store: this.deps.store, index: this.deps.index, metric, dimension, live: counts.records, documents: counts.documents };
     const filter = options.filter;
     plan.strategy = filter === undefined ? 'ann' : 'ann-postfilter';
-    const indexed = filter === undefined ? null : await this.payloadCandidates(filter);
+    const indexed = filter === undefined ? null : await this.payloadCandidates(filter, exactLimit(counts.records));
     if (indexed !== null) {
       plan.indexedKeys = indexed.used;
-      plan.candidates = indexed.ids.length;
-      if (chooseExact(indexed.ids.length, counts.records)) {
+      plan.candidates = indexed.atLeast;
+      if (indexed.ids !== null) {
         plan.strategy = 'exact-candidates';
         const exact = await exactSearch(context, indexVector, recordsByIds(this.deps.store, indexed.ids), selection);
         plan.scored = exact.scored;
         return exact.candidates;
       }
-      selection = { ...selection, selectivity: indexed.ids.length / Math.max(1, counts.records) };
     }
     const ann = await annSearch(context, indexVector, selection, options);
     plan.fetched = ann.fetched;
@@ -307,14 +306,13 @@ export class Collection {
     }
   }
 
-  /** Record ids that can match the filter, from payload indexes; null when none applies. */
-  private async payloadCandidates(filter: Filter): Promise<{ ids: string[]; used: string[] } | null> {
+  /** Candidates from payload indexes (bounded by `limit`); null when no index applies to the filter. */
+  private async payloadCandidates(filter: Filter, limit: number): Promise<{ ids: string[] | null; atLeast: number; used: string[] } | null> {
     const indexes = this.config.payloadIndexes ?? {};
     if (Object.keys(indexes).length === 0) return null;
     const terms = indexableTerms(filter);
     if (terms === null || terms.length === 0) return null;
-    const found = await this.deps.payloadIndex.candidates(terms, indexes);
-    return found.ids === null ? null : { ids: [...found.ids], used: found.used };
+    return this.deps.payloadIndex.candidates(terms, indexes, limit);
   }
 
   async stats(): Promise<CollectionStats> {

@@ -138,6 +138,9 @@ export class CollectionIndex {
     const index = this.index;
     if (index === undefined) throw new TypeError('CollectionIndex.search before ensure()');
     const params = searchParams(this.deps.config.index, index.description, this.nlist, options);
+    // faiss 1.7.3's HNSW returns at most ~efSearch results whatever k is: widen the beam to k,
+    // or an over-fetching search (filters, deleted labels) could never get past it.
+    if (params.efSearch !== undefined) params.efSearch = Math.max(params.efSearch, Math.min(k, index.size));
     return index.search(query, k, params);
   }
 

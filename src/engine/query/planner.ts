@@ -10,7 +10,7 @@ export interface QueryPlan {
   filter?: string;
   /** Metadata keys whose payload indexes produced candidates. */
   indexedKeys?: string[];
-  /** Records the payload indexes named (an over-approximation of the matches). */
+  /** Records the most selective indexed term names (at least this many, when over the exact limit). */
   candidates?: number;
   /** Labels fetched from the vector index. */
   fetched: number;
@@ -29,6 +29,7 @@ export interface QueryPlan {
 export const EXACT_MAX_FRACTION = 0.01;
 export const EXACT_MIN_CANDIDATES = 1000;
 
-export function chooseExact(candidates: number, live: number): boolean {
-  return candidates <= Math.max(EXACT_MIN_CANDIDATES, live * EXACT_MAX_FRACTION);
+/** Most candidates worth scoring exactly; the payload index stops reading postings past it. */
+export function exactLimit(live: number): number {
+  return Math.max(EXACT_MIN_CANDIDATES, Math.floor(live * EXACT_MAX_FRACTION));
 }

@@ -46,24 +46,30 @@ export class PayloadIndex {
   }
 
   /**
-   * Record ids that can match every term (intersection of each term's postings). Terms on keys
-   * without an index are skipped (returned as `unindexed`), so the result over-approximates.
+   * Candidates for a filter from its indexed terms, without reading more than `limit + 1` postings
+   * per term: the ids of its most selective indexed term (every matching record is among them; the
+   * caller still checks the filter), or `ids: null` with `atLeast` when even that term names more
+   * than `limit` records (then the exact path would not pay, and counting further would cost what
+   * it saves). `used` lists the keys whose postings were read.
    */
-  async candidates(terms: readonly IndexableTerm[], indexes: Readonly<Record<string, PayloadIndexKind>>): Promise<{ ids: Set<string> | null; used: string[] }> {
-    let result: Set<string> | null = null;
+  async candidates(
+    terms: readonly IndexableTerm[],
+    indexes: Readonly<Record<string, PayloadIndexKind>>,
+    limit: number,
+  ): Promise<{ ids: string[] | null; atLeast: number; used: string[] } | null> {
+    let best: Set<string> | null = null;
     const used: string[] = [];
     for (const term of terms) {
       const kind = indexes[term.key];
-      if (kind === undefined) continue;
-      const ids = term.kind === 'values' ? await this.idsForValues(term.key, term.values, kind) : await this.idsForRange(term, kind);
-      if (ids === undefined) continue;
+      if (kind === undefined || (term.kind === 'range' && kind === 'keyword')) continue;
       used.push(term.key);
-      const previous: Set<string> | null = result;
-      const next: Set<string> = previous === null ? ids : new Set([...previous].filter((id) => ids.has(id)));
-      result = next;
-      if (next.size === 0) break;
+      const ids = term.kind === 'values' ? await this.idsForValues(term.key, term.values, kind, limit + 1) : await this.idsForRange(term, limit + 1);
+      if (best === null || ids.size < best.size) best = ids;
+      if (best.size === 0) break;
     }
-    return { ids: result, used };
+    if (best === null) return null;
+    if (best.size > limit) return { ids: null, atLeast: best.size, used };
+    return { ids: [...best], atLeast: best.size, used };
   }
 
   /** Every posting of one field (for dropping or rebuilding an index). */
@@ -71,40 +77,41 @@ export class PayloadIndex {
     await this.postings.clear({ gte: field + SEP, lt: field + AFTER_SEP });
   }
 
-  private async idsForValues(field: string, values: readonly (string | number | boolean)[], kind: PayloadIndexKind): Promise<Set<string> | undefined> {
+  private async idsForValues(field: string, values: readonly (string | number | boolean)[], kind: PayloadIndexKind, max: number): Promise<Set<string>> {
     const ids = new Set<string>();
     for (const value of values) {
       const encoded = encodeValue(value, kind);
       if (encoded === undefined) continue; // e.g. a string against a numeric index: no record has it
       const prefix = field + SEP + encoded;
-      await this.collect(prefix + SEP, prefix + AFTER_SEP, ids);
+      await this.collect(prefix + SEP, prefix + AFTER_SEP, ids, max);
+      if (ids.size >= max) break;
     }
     return ids;
   }
 
-  private async idsForRange(term: Extract<IndexableTerm, { kind: 'range' }>, kind: PayloadIndexKind): Promise<Set<string> | undefined> {
-    if (kind === 'keyword') return undefined;
+  private async idsForRange(term: Extract<IndexableTerm, { kind: 'range' }>, max: number): Promise<Set<string>> {
     const low = term.gte ?? term.gt;
     const high = term.lte ?? term.lt;
     const prefix = term.key + SEP;
     const start = low === undefined ? prefix + 'n' : prefix + encodeNumber(low);
     const end = high === undefined ? prefix + 'o' : prefix + encodeNumber(high) + AFTER_SEP;
     const ids = new Set<string>();
-    await this.collect(start, end, ids, (encoded) => {
+    await this.collect(start, end, ids, max, (encoded) => {
       const value = decodeNumber(encoded);
       return (term.gt === undefined || value > term.gt) && (term.lt === undefined || value < term.lt);
     });
     return ids;
   }
 
-  /** Record ids of the postings in [gte, lt), optionally only those whose value passes `accept`. */
-  private async collect(gte: string, lt: string, into: Set<string>, accept?: (encodedValue: string) => boolean): Promise<void> {
+  /** Record ids of the postings in [gte, lt) (those whose value passes `accept`), until `into` holds `max`. */
+  private async collect(gte: string, lt: string, into: Set<string>, max: number, accept?: (encodedValue: string) => boolean): Promise<void> {
     const iterator = this.postings.keys({ gte, lt });
     try {
-      for (;;) {
-        const keys = await iterator.nextv(4096);
+      while (into.size < max) {
+        const keys = await iterator.nextv(Math.min(4096, max - into.size + 64));
         if (keys.length === 0) return;
         for (const key of keys) {
+          if (into.size >= max) return;
           const first = key.indexOf(SEP);
           const second = key.indexOf(SEP, first + 1);
           if (accept !== undefined && !accept(key.slice(first + 1, second))) continue;

@@ -1,0 +1,78 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database } from '../engine/database.js';
+
+/**
+ * Prometheus metrics of one app: its own registry (several apps in one process, as in tests, do
+ * not collide), request durations per route and status, query latency per collection and mode,
+ * and collection sizes read from the engine on each scrape.
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly requestDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly queryDuration: Histogram<'collection' | 'mode'>;
+  readonly ingested: Counter<'collection'>;
+
+  constructor(db: Database, options: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'piramid_' });
+    this.requestDuration = new Histogram({
+      name: 'piramid_http_request_duration_seconds',
+      help: 'HTTP request duration by route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.queryDuration = new Histogram({
+      name: 'piramid_query_duration_seconds',
+      help: 'Search latency (embedding included) by collection and mode.',
+      labelNames: ['collection', 'mode'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.ingested = new Counter({
+      name: 'piramid_documents_written_total',
+      help: 'Documents added or updated through the API.',
+      labelNames: ['collection'],
+      registers,
+    });
+    const sizes = { records: new Map<string, number>(), documents: new Map<string, number>(), bytes: new Map<string, number>() };
+    let pending: Promise<void> | undefined;
+    // One engine read per scrape, shared by the three gauges.
+    const refresh = async (): Promise<void> => {
+      pending ??= (async () => {
+        sizes.records.clear();
+        sizes.documents.clear();
+        sizes.bytes.clear();
+        try {
+          for (const config of await db.listCollections()) {
+            const stats = await (await db.collection(config.name)).stats();
+            sizes.records.set(config.name, stats.count);
+            sizes.documents.set(config.name, stats.documents);
+            sizes.bytes.set(config.name, stats.sizeBytes);
+          }
+        } catch {
+          // A closed database has no sizes to report; the scrape still answers.
+        }
+      })().finally(() => {
+        pending = undefined;
+      });
+      return pending;
+    };
+    const gauge = (name: string, help: string, values: Map<string, number>): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['collection'],
+        registers,
+        async collect() {
+          await refresh();
+          this.reset();
+          for (const [collection, value] of values) this.set({ collection }, value);
+        },
+      });
+    };
+    gauge('piramid_collection_records', 'Live records (chunks or whole documents) per collection.', sizes.records);
+    gauge('piramid_collection_documents', 'Source documents per collection.', sizes.documents);
+    gauge('piramid_collection_size_bytes', 'Bytes on disk per collection (records, vectors, index file).', sizes.bytes);
+  }
+}

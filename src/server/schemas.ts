@@ -1,0 +1,252 @@
+/**
+ * JSON schemas of the native API (TypeBox): they validate requests, shape responses and are the
+ * source of /openapi.json. Objects refuse unknown fields, so a misspelt option is an error, not a
+ * silent no-op. Field names are snake_case like the CLI's JSON output.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PAYLOAD_INDEX_KINDS } from '../engine/store/payload-index.js';
+import { INDEX_KINDS, METRICS, SEARCH_MODES } from '../engine/types.js';
+
+const closed = { additionalProperties: false } as const;
+const literals = <T extends readonly string[]>(values: T, description?: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description === undefined ? {} : { description },
+  );
+
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'Stable error code, e.g. COLLECTION_NOT_FOUND.' }),
+      message: Type.String(),
+      hint: Type.Optional(Type.String()),
+      location: Type.Optional(
+        Type.Object({
+          file: Type.Optional(Type.String()),
+          line: Type.Optional(Type.Integer()),
+          item: Type.Optional(Type.Integer()),
+          field: Type.Optional(Type.String()),
+          column: Type.Optional(Type.Integer()),
+        }),
+      ),
+    }),
+  },
+  { $id: 'Error' },
+);
+
+/** Every error status a route may answer with. */
+export const errorResponses = {
+  400: Type.Ref(ErrorSchema),
+  401: Type.Ref(ErrorSchema),
+  403: Type.Ref(ErrorSchema),
+  404: Type.Ref(ErrorSchema),
+  409: Type.Ref(ErrorSchema),
+  413: Type.Ref(ErrorSchema),
+  423: Type.Ref(ErrorSchema),
+  500: Type.Ref(ErrorSchema),
+  502: Type.Ref(ErrorSchema),
+  503: Type.Ref(ErrorSchema),
+};
+
+export const CollectionParams = Type.Object(
+  { name: Type.String({ description: 'Collection name: 1-64 letters, digits, "_", "-", "."', minLength: 1, maxLength: 64 }) },
+  closed,
+);
+
+const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'Any JSON object.' });
+const Vector = Type.Array(Type.Number(), { minItems: 1, description: 'Vector of the collection dimension.' });
+
+export const StatsSchema = Type.Object(
+  {
+    name: Type.String(),
+    dimension: Type.Integer(),
+    metric: Type.String(),
+    index: Type.String(),
+    index_state: Type.String({ description: 'The faiss structure in use, e.g. HNSW32,Flat.' }),
+    embedder: Type.String(),
+    count: Type.Integer({ description: 'Live records (chunks, or whole documents).' }),
+    documents: Type.Integer(),
+    deleted: Type.Integer({ description: 'Index labels of deleted or replaced records (freed by compact).' }),
+    size_bytes: Type.Integer(),
+    embedding_cache: Type.Union([
+      Type.Object({ entries: Type.Integer(), hits: Type.Integer(), misses: Type.Integer(), hit_rate: Type.Number() }),
+      Type.Null(),
+    ]),
+  },
+  { $id: 'CollectionStats' },
+);
+
+export const ListResponse = Type.Object({ collections: Type.Array(Type.Ref(StatsSchema)) });
+
+export const CreateBody = Type.Object(
+  {
+    dimension: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, description: 'Required with embedder "none".' })),
+    metric: Type.Optional(literals(METRICS, 'Default cosine.')),
+    index: Type.Optional(
+      Type.Union([
+        literals(INDEX_KINDS),
+        Type.Object(
+          {
+            kind: literals(INDEX_KINDS),
+            m: Type.Optional(Type.Integer({ minimum: 4, maximum: 128 })),
+            ef_search: Type.Optional(Type.Integer({ minimum: 1 })),
+            nlist: Type.Optional(Type.Integer({ minimum: 1 })),
+            nprobe: Type.Optional(Type.Integer({ minimum: 1 })),
+          },
+          closed,
+        ),
+      ]),
+    ),
+    embedder: Type.Optional(Type.String({ description: '"use" (default), "openai:<model>", "ollama:<model>" or "none".' })),
+    keyword_index: Type.Optional(Type.Boolean({ description: 'BM25 index for keyword/hybrid search (default true).' })),
+    payload_indexes: Type.Optional(Type.Record(Type.String(), literals(PAYLOAD_INDEX_KINDS), { description: 'Metadata keys to index for filters.' })),
+  },
+  closed,
+);
+export type CreateBody = Static<typeof CreateBody>;
+
+const DocumentInput = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1 })),
+    text: Type.Optional(Type.String()),
+    vector: Type.Optional(Vector),
+    metadata: Type.Optional(Metadata),
+  },
+  closed,
+);
+
+const Chunking = Type.Union([
+  Type.Object({ size: Type.Integer({ minimum: 1 }), overlap: Type.Integer({ minimum: 0 }) }, closed),
+  Type.Literal(false),
+]);
+
+export const UpsertBody = Type.Object(
+  {
+    documents: Type.Array(DocumentInput, { description: 'Documents to add, replace or (when identical) skip.' }),
+    chunking: Type.Optional(Chunking),
+    sync: Type.Optional(Type.Boolean({ description: 'fsync before answering.' })),
+  },
+  closed,
+);
+export type UpsertBody = Static<typeof UpsertBody>;
+
+export const UpsertResponse = Type.Object({
+  added: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  records: Type.Integer(),
+  ids: Type.Array(Type.String()),
+});
+
+const IdList = Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 10_000 });
+
+export const GetBody = Type.Object({ ids: IdList, with_vector: Type.Optional(Type.Boolean()) }, closed);
+export type GetBody = Static<typeof GetBody>;
+
+const ChunkPosition = Type.Object({ index: Type.Integer(), start: Type.Integer(), end: Type.Integer() });
+
+const RecordSchema = Type.Object({
+  id: Type.String(),
+  text: Type.Optional(Type.String()),
+  metadata: Type.Optional(Metadata),
+  parent: Type.Optional(Type.String()),
+  chunk: Type.Optional(ChunkPosition),
+  vector: Type.Optional(Type.Array(Type.Number())),
+});
+
+export const GetResponse = Type.Object({
+  documents: Type.Array(RecordSchema, { description: 'The records found, in the order asked.' }),
+  not_found: Type.Array(Type.String()),
+});
+
+export const DeleteBody = Type.Object({ ids: IdList, sync: Type.Optional(Type.Boolean()) }, closed);
+export type DeleteBody = Static<typeof DeleteBody>;
+export const DeleteResponse = Type.Object({ deleted: Type.Integer(), not_found: Type.Array(Type.String()) });
+
+export const CountResponse = Type.Object({ collection: Type.String(), count: Type.Integer(), documents: Type.Integer() });
+export const DropResponse = Type.Object({ dropped: Type.String() });
+
+export const QueryBody = Type.Object(
+  {
+    text: Type.Optional(Type.String({ minLength: 1, description: 'Query text (embedded with the collection model; BM25 terms in keyword/hybrid).' })),
+    vector: Type.Optional(Vector),
+    k: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    score_threshold: Type.Optional(Type.Number()),
+    mode: Type.Optional(literals(SEARCH_MODES)),
+    alpha: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Hybrid: weight of the vector side (default: reciprocal rank fusion).' })),
+    filter: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Qdrant filter JSON: must/should/must_not.' })),
+    where: Type.Optional(Type.String({ description: 'Filter in the --where language, e.g. year >= 2020 and lang = "en".' })),
+    ef: Type.Optional(Type.Integer({ minimum: 1 })),
+    nprobe: Type.Optional(Type.Integer({ minimum: 1 })),
+    with_vector: Type.Optional(Type.Boolean()),
+    group_by_doc: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+export type QueryBody = Static<typeof QueryBody>;
+
+const Hit = Type.Object({
+  id: Type.String(),
+  score: Type.Number(),
+  text: Type.Optional(Type.String()),
+  metadata: Type.Optional(Metadata),
+  parent: Type.Optional(Type.String()),
+  chunk: Type.Optional(ChunkPosition),
+  vector: Type.Optional(Type.Array(Type.Number())),
+});
+
+export const QueryResponse = Type.Object({
+  collection: Type.String(),
+  k: Type.Integer(),
+  took_ms: Type.Number(),
+  hits: Type.Array(Hit),
+  plan: Type.Object({}, { additionalProperties: true, description: 'How the query was answered (strategy, filter, counts).' }),
+});
+
+const BooleanText = Type.Union([Type.Literal('true'), Type.Literal('false')]);
+const IntegerText = Type.String({ pattern: '^[0-9]{1,9}$' });
+
+export const IngestQuery = Type.Object(
+  {
+    create: Type.Optional(BooleanText),
+    embedder: Type.Optional(Type.String({ description: 'Embedder of a collection this ingest creates.' })),
+    metric: Type.Optional(literals(METRICS)),
+    index: Type.Optional(literals(INDEX_KINDS)),
+    batch_size: Type.Optional(IntegerText),
+    on_error: Type.Optional(Type.Union([Type.Literal('abort'), Type.Literal('skip')])),
+    chunk_size: Type.Optional(IntegerText),
+    chunk_overlap: Type.Optional(IntegerText),
+    chunk: Type.Optional(BooleanText),
+    text_field: Type.Optional(Type.String({ minLength: 1 })),
+    id_field: Type.Optional(Type.String({ minLength: 1 })),
+    sync: Type.Optional(BooleanText),
+  },
+  closed,
+);
+export type IngestQuery = Static<typeof IngestQuery>;
+
+export const IngestResponse = Type.Object({
+  collection: Type.String(),
+  created: Type.Boolean(),
+  read: Type.Integer(),
+  added: Type.Integer(),
+  updated: Type.Integer(),
+  unchanged: Type.Integer(),
+  skipped: Type.Integer(),
+  records: Type.Integer(),
+  interrupted: Type.Boolean(),
+  errors: Type.Array(
+    Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      location: Type.Object({ file: Type.Optional(Type.String()), line: Type.Optional(Type.Integer()), field: Type.Optional(Type.String()) }),
+    }),
+  ),
+  took_ms: Type.Number(),
+});
+
+export const HealthResponse = Type.Object({ status: Type.String() });
+
+/** Shared schemas registered once with app.addSchema (referenced by $id). */
+export const sharedSchemas: TSchema[] = [ErrorSchema, StatsSchema];
