@@ -8,11 +8,9 @@ import { PAYLOAD_INDEX_KINDS } from '../engine/store/payload-index.js';
 import { INDEX_KINDS, METRICS, SEARCH_MODES } from '../engine/types.js';
 
 const closed = { additionalProperties: false } as const;
-const literals = <T extends readonly string[]>(values: T, description?: string) =>
-  Type.Union(
-    values.map((v) => Type.Literal(v)),
-    description === undefined ? {} : { description },
-  );
+/** A string enum (`{"type":"string","enum":[...]}` in the OpenAPI document), typed as its members. */
+const literals = <const T extends readonly string[]>(values: T, description?: string) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...(description === undefined ? {} : { description }) });
 
 export const ErrorSchema = Type.Object(
   {

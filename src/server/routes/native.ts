@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { runQuery, type QuerySpec } from '../../cli/query-runner.js';
 import { validateCollectionName } from '../../engine/catalog.js';
 import type { Database } from '../../engine/database.js';
 import type { ChunkingOptions } from '../../engine/document-plan.js';
-import { PiramidError } from '../../engine/errors.js';
+import { PiramidError, isPiramidError } from '../../engine/errors.js';
 import { ingest, type IngestOptions } from '../../engine/ingest/ingest.js';
 import { jsonlSource } from '../../engine/ingest/sources.js';
-import { parseFilter } from '../../engine/query/filter.js';
+import { parseFilter, type Filter } from '../../engine/query/filter.js';
 import { parseWhere } from '../../engine/query/where.js';
 import type { CreateCollectionOptions, DocumentInput, IndexSettings } from '../../engine/types.js';
 import { DEFAULT_CHUNKING } from '../../engine/document-plan.js';
@@ -130,7 +130,7 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
       const collection = await db.collection(request.params.name);
       const { documents, chunking, sync } = request.body;
       const result = await collection.upsert(documents as DocumentInput[], {
-        ...(chunking === undefined ? {} : { chunking }),
+        ...(chunking === undefined ? {} : { chunking: chunking === false ? false : checkedChunking(chunking, 'chunking.overlap') }),
         ...(sync === true ? { sync: true } : {}),
       });
       metrics?.ingested.inc({ collection: collection.name }, result.added + result.updated);
@@ -188,7 +188,8 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
 
   // JSONL bodies are handed to the route as the request stream, never buffered: an ingest of any
   // size streams through the engine in batches (bodyLimit does not apply to them).
-  await app.register(async (scope) => {
+  await app.register(async (plain) => {
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
     scope.addContentTypeParser(JSONL_TYPES, (_request, payload, done) => done(null, payload));
     scope.post(
       '/collections/:name/ingest',
@@ -250,9 +251,23 @@ export function querySpec(collection: string, body: QueryBody): QuerySpec {
   if (body.where !== undefined && body.filter !== undefined) {
     throw new PiramidError('INVALID_ARGUMENT', 'Give either "where" or "filter", not both.', { location: { field: 'where' } });
   }
-  if (body.where !== undefined) spec.filter = parseWhere(body.where);
+  if (body.where !== undefined) spec.filter = whereFilter(body.where);
   if (body.filter !== undefined) spec.filter = parseFilter(body.filter);
   return spec;
+}
+
+/** parseWhere speaks of `--where`; over HTTP the field is `where`. */
+function whereFilter(text: string): Filter {
+  try {
+    return parseWhere(text);
+  } catch (err) {
+    if (!isPiramidError(err)) throw err;
+    throw new PiramidError(err.code, err.message.replace(/^--where\b/, 'where'), {
+      ...(err.hint === undefined ? {} : { hint: err.hint.replace(/^Example: --where /, 'Example: ') }),
+      location: { ...err.location, field: 'where' },
+      cause: err,
+    });
+  }
 }
 
 function ingestOptions(collection: string, query: IngestQuery): IngestOptions {
@@ -269,17 +284,23 @@ function ingestOptions(collection: string, query: IngestQuery): IngestOptions {
   if (query.on_error !== undefined) options.onError = query.on_error;
   if (query.chunk === 'false') options.chunking = false;
   else if (query.chunk_size !== undefined || query.chunk_overlap !== undefined) {
-    const chunking: ChunkingOptions = {
-      size: query.chunk_size === undefined ? DEFAULT_CHUNKING.size : positive('chunk_size', query.chunk_size),
-      overlap: query.chunk_overlap === undefined ? Math.min(DEFAULT_CHUNKING.overlap, Number(query.chunk_size) - 1) : Number(query.chunk_overlap),
-    };
-    options.chunking = chunking;
+    const size = query.chunk_size === undefined ? DEFAULT_CHUNKING.size : positive('chunk_size', query.chunk_size);
+    const overlap = query.chunk_overlap === undefined ? Math.min(DEFAULT_CHUNKING.overlap, size - 1) : Number(query.chunk_overlap);
+    options.chunking = checkedChunking({ size, overlap }, 'chunk_overlap');
   }
   if (query.text_field !== undefined || query.id_field !== undefined) {
     options.fieldMap = { ...(query.text_field === undefined ? {} : { text: query.text_field }), ...(query.id_field === undefined ? {} : { id: query.id_field }) };
   }
   if (query.sync === 'true') options.sync = true;
   return options;
+}
+
+/** Overlap must stay below the chunk size (as `ingest --chunk-overlap` requires). */
+function checkedChunking(chunking: ChunkingOptions, field: string): ChunkingOptions {
+  if (chunking.overlap >= chunking.size) {
+    throw new PiramidError('INVALID_ARGUMENT', `chunk overlap (${chunking.overlap}) must be smaller than the chunk size (${chunking.size}).`, { location: { field } });
+  }
+  return chunking;
 }
 
 function positive(field: string, text: string): number {

@@ -1,0 +1,95 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Database } from '../engine/database.js';
+import { KeyChecker, type ApiKeys } from './auth.js';
+import { errorHandler } from './errors.js';
+import { ServerMetrics } from './metrics.js';
+import { nativeRoutes } from './routes/native.js';
+import { HealthResponse, errorResponses, sharedSchemas } from './schemas.js';
+
+export interface AppOptions {
+  /** An open database; the app never opens or closes it (the serve command does). */
+  db: Database;
+  /** No keys: every route is open. With keys: all but /healthz need one. */
+  apiKeys?: ApiKeys;
+  /** Fastify's logger option (pino); default off. */
+  logger?: FastifyServerOptions['logger'];
+  /** Largest JSON body in bytes (default 32 MiB); JSONL ingest bodies are streamed and exempt. */
+  bodyLimit?: number;
+  /** Prometheus metrics at /metrics (default true); processMetrics adds Node's own (default true). */
+  metrics?: boolean | { processMetrics?: boolean };
+}
+
+export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+
+/**
+ * The HTTP server over an open database: the native API under /v1, health and readiness probes,
+ * the OpenAPI document generated from the routes' JSON schemas, and Prometheus metrics. Not yet
+ * listening: call `listen()` (or `inject()` in tests), and `close()` before closing the database.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { db } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Strict bodies: unknown fields are errors (schemas say additionalProperties: false) and
+    // nothing is coerced ("5" is not a number). Query parameters are declared as strings.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+  });
+  const keys = new KeyChecker(options.apiKeys);
+  const metrics = options.metrics === false ? undefined : new ServerMetrics(db, typeof options.metrics === 'object' ? options.metrics : {});
+
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`, hint: 'See GET /openapi.json.' } });
+  });
+  app.addHook('onRequest', async (request) => {
+    keys.check(request, request.is404 ? 'read' : (request.routeOptions.config.access ?? 'write'));
+  });
+  if (metrics !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
+      metrics.requestDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Piramid HTTP API', version: '1', description: 'Native REST API of a Piramid vector database (piramid serve).' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'api-key' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ apiKey: [] }, { bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  app.get(
+    '/healthz',
+    { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Liveness: 200 while the process runs', security: [], response: { 200: HealthResponse } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    { config: { access: 'read' }, schema: { tags: ['health'], summary: 'Readiness: 200 while the database is open', response: { 200: HealthResponse, 503: errorResponses[503] } } },
+    async () => {
+      await db.listCollections(); // throws DATABASE_CLOSED (503) once the database is closed
+      return { status: 'ready' };
+    },
+  );
+  app.get('/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, async () => app.swagger());
+  if (metrics !== undefined) {
+    app.get('/metrics', { config: { access: 'read' }, schema: { hide: true } }, async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    });
+  }
+  await app.register(nativeRoutes, { prefix: '/v1', db, ...(metrics === undefined ? {} : { metrics }) });
+  return app;
+}
