@@ -1,0 +1,95 @@
+import { isIP } from 'node:net';
+import { Flags } from '@oclif/core';
+import { BaseCommand, embedConnection, embedFlags } from '../base-command.js';
+import { PiramidError } from '../engine/errors.js';
+import { buildApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
+import { removeServeFile, writeServeFile } from '../server/serve-file.js';
+import { info } from '../ui/output.js';
+
+export default class Serve extends BaseCommand<typeof Serve> {
+  static override description = `Serve the data folder over HTTP: the native REST API under /v1 (see docs/http-api.md),
+/healthz, /readyz, /openapi.json and /metrics. The server holds the folder's lock; it writes
+serve.json (url, pid, started) into the folder while it runs. SIGINT or SIGTERM stops it
+gracefully: requests in flight finish, indexes are checkpointed, then it exits 0.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    'PIRAMID_API_KEY=secret <%= config.bin %> <%= command.id %> --host 0.0.0.0 --port 6333',
+    '<%= config.bin %> <%= command.id %> --port 0          # any free port; the URL is printed on stderr',
+  ];
+
+  static override flags = {
+    host: Flags.string({ description: 'Address to listen on.', default: '127.0.0.1' }),
+    port: Flags.integer({ char: 'p', description: 'Port to listen on (0: any free port).', default: 6333, min: 0, max: 65535 }),
+    'api-key': Flags.string({ description: 'Read-write API key (repeatable); clients send it as "api-key" or "Authorization: Bearer".', env: 'PIRAMID_API_KEY', multiple: true }),
+    'read-only-api-key': Flags.string({ description: 'API key allowed on read routes only (repeatable).', env: 'PIRAMID_READ_ONLY_API_KEY', multiple: true }),
+    insecure: Flags.boolean({ description: 'Allow listening on a non-loopback address without an API key.', default: false }),
+    'body-limit': Flags.integer({ description: 'Largest JSON request body, in bytes (JSONL ingest bodies are streamed).', default: DEFAULT_BODY_LIMIT, min: 1024 }),
+    ...embedFlags,
+  };
+
+  async run(): Promise<{ url: string }> {
+    const { flags } = this;
+    const readWrite = nonEmpty(flags['api-key']);
+    const readOnly = nonEmpty(flags['read-only-api-key']);
+    if (!isLoopback(flags.host) && readWrite.length + readOnly.length === 0 && !flags.insecure) {
+      throw new PiramidError('INVALID_ARGUMENT', `Refusing to listen on ${flags.host} without an API key: anyone who can reach it could read and change the data.`, {
+        hint: 'Set PIRAMID_API_KEY (or --api-key), or pass --insecure if the network is yours alone.',
+      });
+    }
+    const db = await this.openDatabase({ embed: embedConnection(flags) });
+    const app = await buildApp({ db, apiKeys: { readWrite, readOnly }, bodyLimit: flags['body-limit'] });
+    // Set up before listening: a signal that arrives early still shuts down cleanly.
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<string>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals): void => resolve(signal);
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      stop = () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      };
+    });
+    let url: string | undefined;
+    try {
+      await listen(app, flags.host, flags.port);
+      const address = app.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : flags.port;
+      url = `http://${isIP(flags.host) === 6 ? `[${flags.host}]` : flags.host}:${port}`;
+      await writeServeFile(db.location, { url, pid: process.pid, started: new Date().toISOString() });
+      info(`listening on ${url}`);
+      const signal = await stopped;
+      info(`${signal}: stopping (letting requests in flight finish)`);
+    } finally {
+      stop();
+      // Stop accepting, wait for requests in flight; the base command then closes the database
+      // (checkpointing indexes) in finally().
+      await app.close();
+      if (url !== undefined) await removeServeFile(db.location);
+    }
+    return { url };
+  }
+}
+
+async function listen(app: Awaited<ReturnType<typeof buildApp>>, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new PiramidError('IO_ERROR', `Cannot listen on ${host}:${port} (${code}).`, {
+        hint: code === 'EADDRINUSE' ? 'Another process uses the port: pick another with --port (0 for any free one).' : 'Check --host and --port.',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+function nonEmpty(keys: string[] | undefined): string[] {
+  return (keys ?? []).filter((key) => key.length > 0);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
