@@ -13,7 +13,7 @@ export function warning(message: string): void {
 /** "Error: docs.jsonl, line 3, field "vector": vector has 3 dimensions..." plus the hint. */
 export function formatError(err: PiramidError): string {
   // A message that already names its field (the --where parser's, with a caret line) needs no prefix.
-  const named = err.location?.field !== undefined && err.message.startsWith(err.location.field);
+  const named = err.location?.field !== undefined && err.message.startsWith(`${err.location.field}:`);
   const where = err.location === undefined || named ? '' : describeLocation(err.location);
   // The code goes at the end of the first line; a multi-line message (a caret under a column) follows.
   const [first = '', ...rest] = err.message.split('\n');
