@@ -59,6 +59,20 @@ export interface DeleteResult {
   notFound: string[];
 }
 
+export interface ScrollOptions {
+  /** First id of the page (inclusive); the start of the collection when absent. */
+  from?: string;
+  limit: number;
+  filter?: Filter;
+  withVector?: boolean;
+}
+
+export interface ScrollPage {
+  records: DocumentView[];
+  /** Id of the first record of the next page; absent on the last page. */
+  next?: string;
+}
+
 export const DEFAULT_K = 10;
 const MAX_K = 10_000;
 
@@ -166,9 +180,46 @@ export class Collection {
     });
   }
 
-  /** Live records (chunks, or whole documents). */
-  async count(): Promise<number> {
-    return (await this.liveCounts()).records;
+  /** Live records (chunks, or whole documents); with a filter, those it accepts (a full scan). */
+  async count(filter?: Filter): Promise<number> {
+    if (filter === undefined) return (await this.liveCounts()).records;
+    const accept = compileFilter(filter);
+    let count = 0;
+    for await (const chunk of this.deps.store.recordsInLabelOrder()) for (const { record } of chunk) if (accept(record)) count += 1;
+    return count;
+  }
+
+  /**
+   * A page of live records in id order (byte order of the UTF-8 id), starting at `from`
+   * (inclusive), optionally filtered: at most `limit` records, and `next`, the id to pass as
+   * `from` for the following page (undefined after the last one).
+   */
+  async scroll(options: ScrollOptions): Promise<ScrollPage> {
+    const { limit } = options;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_K) {
+      throw new PiramidError('INVALID_ARGUMENT', `limit must be an integer from 1 to ${MAX_K}; got ${limit}.`);
+    }
+    const accept = options.filter === undefined ? undefined : compileFilter(options.filter);
+    const found: { label: number; record: StoredRecord }[] = [];
+    let next: string | undefined;
+    outer: for await (const chunk of this.deps.store.idsInOrder(options.from)) {
+      const records = await this.deps.store.recordsAt(chunk.map((entry) => entry.label));
+      for (let i = 0; i < chunk.length; i++) {
+        const record = records[i];
+        if (record === undefined || (accept !== undefined && !accept(record))) continue;
+        if (found.length === limit) {
+          next = record.id;
+          break outer;
+        }
+        found.push({ label: (chunk[i] as { label: number }).label, record });
+      }
+    }
+    const vectors = options.withVector === true ? await this.deps.store.vectorsAt(found.map((f) => f.label)) : [];
+    const views = found.map(({ record }, i): DocumentView => {
+      const vector = vectors[i];
+      return vector === undefined ? { ...record } : { ...record, vector: Array.from(vector) };
+    });
+    return next === undefined ? { records: views } : { records: views, next };
   }
 
   /** Documents currently registered from `source` (see UpsertOptions.source). */
@@ -407,7 +458,7 @@ export class Collection {
     const keywords = this.keywordStage(upserts.map((u) => u.record), deletes.map((d) => d.id));
     this.counts = await store.write({ upserts, deletes, documents, derived }, options.sync === true, keywords);
     this.nextLabel = firstLabel + upserts.length;
-    this.deps.index.append(
+    await this.deps.index.append(
       upserts.map((write) => write.vector),
       firstLabel,
     );

@@ -140,6 +140,23 @@ export class CollectionStore {
     }
   }
 
+  /**
+   * Live record ids (with their labels) in id order (UTF-8 byte order of the id), from `fromId`
+   * on (inclusive), in chunks: for paging through a collection (Collection.scroll).
+   */
+  async *idsInOrder(fromId?: string, chunkSize = 256): AsyncGenerator<{ id: string; label: number }[]> {
+    const iterator = this.ids.iterator(fromId === undefined ? {} : { gte: fromId });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(chunkSize);
+        if (entries.length === 0) return;
+        yield entries.map(([id, key]) => ({ id, label: decodeLabel(key) }));
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
   async vectorsAt(labels: readonly number[]): Promise<(Float32Array | undefined)[]> {
     if (labels.length === 0) return [];
     const values = await this.vectors.getMany(labels.map(encodeLabel));
