@@ -5,6 +5,7 @@ import { KeyChecker, type ApiKeys } from './auth.js';
 import { errorHandler } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { nativeRoutes } from './routes/native.js';
+import { qdrantRoutes } from './routes/qdrant.js';
 import { HealthResponse, errorResponses, sharedSchemas } from './schemas.js';
 
 export interface AppOptions {
@@ -91,5 +92,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
   await app.register(nativeRoutes, { prefix: '/v1', db, ...(metrics === undefined ? {} : { metrics }) });
+  await app.register(qdrantRoutes, { db, ...(metrics === undefined ? {} : { metrics }) });
   return app;
 }
