@@ -1,9 +1,13 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { EmbeddedBackend, type Backend } from './client/backend.js';
+import { findServer } from './client/discovery.js';
+import { PiramidClient, RemoteError } from './client/http-client.js';
+import { RemoteBackend } from './client/remote-backend.js';
 import { Database } from './engine/database.js';
 import { createEmbedderFactory, type EmbedderConnection } from './engine/embed/registry.js';
 import { isPiramidError } from './engine/errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import { formatError, warning } from './ui/output.js';
+import { formatError, info, warning } from './ui/output.js';
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
@@ -23,6 +27,16 @@ export const collectionFlag = Flags.string({
 export const embedFlags = {
   'embed-url': Flags.string({ description: 'Base URL of the embedding server (openai:/ollama: embedders).', env: 'PIRAMID_EMBED_URL', helpGroup: 'EMBEDDER' }),
   'embed-api-key': Flags.string({ description: 'API key for the embedding server.', env: 'PIRAMID_EMBED_API_KEY', helpGroup: 'EMBEDDER' }),
+};
+
+/**
+ * Where a running `piramid serve` is reached, for every command but serve itself. Without --url, a
+ * command that finds its data folder locked by a server (serve.json, live pid, /healthz answers)
+ * uses that server on its own, and says so on stderr.
+ */
+export const serverFlags = {
+  url: Flags.string({ description: 'Run through the piramid server at this URL instead of opening the data folder.', env: 'PIRAMID_URL', helpGroup: 'SERVER' }),
+  'api-key': Flags.string({ description: 'API key sent to the server (--url, or the server found holding the data folder).', env: 'PIRAMID_API_KEY', helpGroup: 'SERVER' }),
 };
 
 export function embedConnection(flags: { 'embed-url'?: string | undefined; 'embed-api-key'?: string | undefined }): EmbedderConnection {
@@ -53,6 +67,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected flags!: InferredFlags<T>;
   protected args!: InferredArgs<T>;
   private database: Database | undefined;
+  private chosenBackend: Backend | undefined;
 
   override async init(): Promise<void> {
     await super.init();
@@ -77,10 +92,47 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.database;
   }
 
+  /**
+   * The database the command works on: a server when --url (PIRAMID_URL) names one; otherwise the
+   * data folder, opened here, or, when it is locked by a live `piramid serve` that wrote its
+   * serve.json there, that server. A stale serve.json is ignored (the lock error stands).
+   */
+  protected async backend(options: { createIfMissing?: boolean; embed?: EmbedderConnection } = {}): Promise<Backend> {
+    if (this.chosenBackend !== undefined) return this.chosenBackend;
+    const { url, apiKey } = this.serverOptions();
+    if (url !== undefined) {
+      this.chosenBackend = new RemoteBackend(new PiramidClient(url, apiKey === undefined ? {} : { apiKey }), { kind: 'explicit' });
+      return this.chosenBackend;
+    }
+    try {
+      this.chosenBackend = new EmbeddedBackend(await this.openDatabase(options));
+    } catch (err) {
+      if (!isPiramidError(err, 'DATABASE_LOCKED')) throw err;
+      const dataDir = this.flags['data-dir'];
+      const found = await findServer(dataDir, apiKey === undefined ? {} : { apiKey });
+      if (found === undefined) throw err;
+      info(`piramid: ${dataDir} is served by ${found.client.url}; using it`);
+      this.chosenBackend = new RemoteBackend(found.client, { kind: 'discovered', dataDir });
+    }
+    return this.chosenBackend;
+  }
+
+  /** --url and --api-key, on the commands that declare them (serverFlags); empty means unset. */
+  private serverOptions(): { url?: string; apiKey?: string } {
+    const flags = this.flags as Partial<Record<string, unknown>>;
+    const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined);
+    const url = text(flags.url);
+    const apiKey = text(flags['api-key']);
+    return { ...(url === undefined ? {} : { url }), ...(apiKey === undefined ? {} : { apiKey }) };
+  }
+
   protected override async finally(err: Error | undefined): Promise<void> {
     const database = this.database;
+    const backend = this.chosenBackend;
     this.database = undefined;
+    this.chosenBackend = undefined;
     try {
+      await backend?.close();
       await database?.close();
     } finally {
       await super.finally(err);
@@ -89,9 +141,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
     if (isPiramidError(err)) {
-      process.exitCode = exitCodeFor(err.code);
-      if (this.jsonEnabled()) this.logJson({ error: err.toJSON() });
-      else process.stderr.write(`${formatError(err)}\n`);
+      // A server-only failure (no API key, ...) keeps the server's code and has its own exit code.
+      const remote = err instanceof RemoteError ? err : undefined;
+      process.exitCode = remote?.exit ?? exitCodeFor(err.code);
+      if (this.jsonEnabled()) this.logJson({ error: remote?.wireJson() ?? err.toJSON() });
+      else process.stderr.write(`${remote === undefined ? formatError(err) : formatError(err).replace(`[${err.code}]`, `[${remote.wireCode}]`)}\n`);
       return;
     }
     if (err instanceof Errors.CLIError || err instanceof Errors.ExitError) return super.catch(err);

@@ -13,6 +13,8 @@ export const EXIT = {
   exists: 6,
   embedder: 7,
   storage: 8,
+  /** A piramid server refused the request: no API key, an unknown one, or a read-only one for a write. */
+  auth: 9,
   /** Stopped by Ctrl-C (128 + SIGINT), after storing the batch in hand. */
   interrupted: 130,
 } as const;

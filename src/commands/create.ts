@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, embedConnection, embedFlags } from '../base-command.js';
+import { BaseCommand, embedConnection, embedFlags, serverFlags } from '../base-command.js';
 import { PiramidError } from '../engine/errors.js';
 import { PAYLOAD_INDEX_KINDS, type PayloadIndexKind } from '../engine/store/payload-index.js';
 import { INDEX_KINDS, METRICS, type CollectionStats, type IndexSettings } from '../engine/types.js';
@@ -32,6 +32,7 @@ export default class Create extends BaseCommand<typeof Create> {
     'index-field': Flags.string({ description: 'Metadata key to index for filters, as key:keyword|integer|float (repeatable).', multiple: true }),
     'keyword-index': Flags.boolean({ description: 'Index texts for keyword (BM25) and hybrid search.', default: true, allowNo: true }),
     ...embedFlags,
+    ...serverFlags,
   };
 
   async run(): Promise<CollectionStats> {
@@ -50,8 +51,8 @@ export default class Create extends BaseCommand<typeof Create> {
       }
       payloadIndexes[spec.slice(0, colon)] = kind as PayloadIndexKind;
     }
-    const db = await this.openDatabase({ embed: embedConnection(flags) });
-    const collection = await db.createCollection(this.args.collection, {
+    const backend = await this.backend({ embed: embedConnection(flags) });
+    const stats = await backend.createCollection(this.args.collection, {
       keywordIndex: flags['keyword-index'],
       payloadIndexes,
       ...(flags.dim === undefined ? {} : { dimension: flags.dim }),
@@ -59,7 +60,6 @@ export default class Create extends BaseCommand<typeof Create> {
       index,
       embedder: flags.embedder,
     });
-    const stats = await collection.stats();
     if (!this.jsonEnabled()) {
       info(`Created collection ${stats.name}: ${stats.dimension} dims, ${stats.metric}, ${stats.index} index, embedder ${stats.embedder}.`);
     }

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { BaseCommand, collectionFlag } from '../base-command.js';
+import { BaseCommand, collectionFlag, serverFlags } from '../base-command.js';
 import { info, plural } from '../ui/output.js';
 
 export default class Delete extends BaseCommand<typeof Delete> {
@@ -15,13 +15,14 @@ export default class Delete extends BaseCommand<typeof Delete> {
 
   static override flags = {
     collection: collectionFlag,
+    ...serverFlags,
   };
 
   async run(): Promise<{ collection: string; deleted: number; not_found: string[] }> {
     const { argv } = await this.parse(Delete);
     const ids = argv as string[];
-    const db = await this.openDatabase({ createIfMissing: false });
-    const result = await (await db.collection(this.flags.collection)).delete(ids);
+    const backend = await this.backend({ createIfMissing: false });
+    const result = await backend.deleteDocuments(this.flags.collection, ids);
     if (!this.jsonEnabled()) {
       info(`Deleted ${plural(result.deleted, 'document')} from ${this.flags.collection}.`);
       if (result.notFound.length > 0) info(`Not found: ${result.notFound.join(', ')}`);

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, serverFlags } from '../base-command.js';
 import { PiramidError } from '../engine/errors.js';
 import { info } from '../ui/output.js';
 
@@ -14,6 +14,7 @@ export default class Drop extends BaseCommand<typeof Drop> {
 
   static override flags = {
     force: Flags.boolean({ char: 'f', description: 'Really drop it (required: there is no undo).', default: false }),
+    ...serverFlags,
   };
 
   async run(): Promise<{ dropped: string }> {
@@ -23,8 +24,8 @@ export default class Drop extends BaseCommand<typeof Drop> {
         hint: `Run again with --force: piramid drop ${this.args.collection} --force`,
       });
     }
-    const db = await this.openDatabase({ createIfMissing: false });
-    await db.dropCollection(this.args.collection);
+    const backend = await this.backend({ createIfMissing: false });
+    await backend.dropCollection(this.args.collection);
     if (!this.jsonEnabled()) info(`Dropped collection ${this.args.collection}.`);
     return { dropped: this.args.collection };
   }

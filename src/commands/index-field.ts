@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, serverFlags } from '../base-command.js';
 import { PiramidError } from '../engine/errors.js';
 import { PAYLOAD_INDEX_KINDS, type PayloadIndexKind } from '../engine/store/payload-index.js';
 import { info } from '../ui/output.js';
@@ -16,13 +16,17 @@ A selective filter (few matching records) is then answered by exact scoring of j
     kind: Args.string({ ignoreStdin: true, description: 'Value type: keyword (strings), integer, float.', required: true, options: [...PAYLOAD_INDEX_KINDS] }),
   };
 
+  static override flags = {
+    ...serverFlags,
+  };
+
   async run(): Promise<{ collection: string; key: string; kind: PayloadIndexKind; indexed: number }> {
     const { collection: name, key, kind } = this.args;
     if (!(PAYLOAD_INDEX_KINDS as readonly string[]).includes(kind)) {
       throw new PiramidError('INVALID_ARGUMENT', `Unknown index kind "${kind}".`, { hint: `Use one of: ${PAYLOAD_INDEX_KINDS.join(', ')}.` });
     }
-    const db = await this.openDatabase({ createIfMissing: false });
-    const indexed = await (await db.collection(name)).indexField(key, kind as PayloadIndexKind);
+    const backend = await this.backend({ createIfMissing: false });
+    const indexed = await backend.indexField(name, key, kind as PayloadIndexKind);
     if (!this.jsonEnabled()) info(`Indexed ${key} (${kind}) over ${indexed} records of ${name}.`);
     return { collection: name, key, kind: kind as PayloadIndexKind, indexed };
   }

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { BaseCommand } from '../base-command.js';
+import { BaseCommand, serverFlags } from '../base-command.js';
 import { statsJson, statsRows, type StatsJson } from '../ui/stats.js';
 import { renderTable } from '../ui/table.js';
 
@@ -12,9 +12,13 @@ export default class Info extends BaseCommand<typeof Info> {
     collection: Args.string({ ignoreStdin: true, description: 'Collection to describe.', required: true }),
   };
 
+  static override flags = {
+    ...serverFlags,
+  };
+
   async run(): Promise<StatsJson> {
-    const db = await this.openDatabase({ createIfMissing: false });
-    const stats = statsJson(await (await db.collection(this.args.collection)).stats());
+    const backend = await this.backend({ createIfMissing: false });
+    const stats = statsJson(await backend.collectionStats(this.args.collection));
     if (!this.jsonEnabled()) {
       this.log(renderTable(['field', 'value'], statsRows(stats)));
     }

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, collectionFlag, embedConnection, embedFlags } from '../base-command.js';
+import { BaseCommand, collectionFlag, embedConnection, embedFlags, serverFlags } from '../base-command.js';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from '../engine/document-plan.js';
 import { PiramidError, describeLocation, isPiramidError } from '../engine/errors.js';
-import { DEFAULT_BATCH_SIZE, ingest, type IngestProgress, type IngestSummary, type ItemError } from '../engine/ingest/ingest.js';
+import { DEFAULT_BATCH_SIZE, type IngestProgress, type IngestSummary, type ItemError } from '../engine/ingest/ingest.js';
 import { jsonlSource, openSource } from '../engine/ingest/sources.js';
 import { INDEX_KINDS, METRICS, type CreateCollectionOptions, type IndexKind, type Metric } from '../engine/types.js';
 import { EXIT } from '../exit-codes.js';
@@ -66,6 +66,7 @@ as vectors-only otherwise.`;
     metric: Flags.string({ description: 'Metric when the collection is created here.', options: [...METRICS] }),
     index: Flags.string({ description: 'Index kind when the collection is created here.', options: [...INDEX_KINDS] }),
     ...embedFlags,
+    ...serverFlags,
   };
 
   async run(): Promise<IngestJson> {
@@ -81,7 +82,7 @@ as vectors-only otherwise.`;
     if (flags.metric !== undefined) create.metric = flags.metric as Metric;
     if (flags.index !== undefined) create.index = flags.index as IndexKind;
 
-    const db = await this.openDatabase({ embed: embedConnection(flags) });
+    const backend = await this.backend({ embed: embedConnection(flags) });
     const unit = source.folder === undefined ? '' : ' files';
     const progress = await createProgress(source.total, `{bar} {percentage}% | {docs} docs | {chunks} chunks | {rate} docs/s | ETA {eta_formatted}${unit}`, {
       docs: 0,
@@ -99,7 +100,7 @@ as vectors-only otherwise.`;
     const started = Date.now();
     let summary: IngestSummary;
     try {
-      summary = await ingest(db, source, {
+      summary = await backend.ingest(source, {
         collection: flags.collection,
         batchSize: flags.batch,
         onError: flags['on-error'] as 'abort' | 'skip',
@@ -111,8 +112,8 @@ as vectors-only otherwise.`;
         prune: flags.prune,
         sync: flags.sync,
         signal: stop.signal,
-        onCollection: (collection, created) => {
-          if (created) createdNote = `Created collection ${collection.name} (embedder ${collection.config.embedder?.name ?? 'none'}, ${collection.config.dimension} dims).`;
+        onCreated: (collection) => {
+          createdNote = `Created collection ${collection.name} (embedder ${collection.embedder}, ${collection.dimension} dims).`;
         },
         onProgress: (p) => {
           last = p;

@@ -1,5 +1,4 @@
-import { BaseCommand } from '../base-command.js';
-import type { CollectionStats } from '../engine/types.js';
+import { BaseCommand, serverFlags } from '../base-command.js';
 import { renderTable } from '../ui/table.js';
 import { statsJson, type StatsJson } from '../ui/stats.js';
 
@@ -8,10 +7,12 @@ export default class List extends BaseCommand<typeof List> {
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
 
+  static override flags = {
+    ...serverFlags,
+  };
+
   async run(): Promise<{ collections: StatsJson[] }> {
-    const db = await this.openDatabase();
-    const stats: CollectionStats[] = [];
-    for (const config of await db.listCollections()) stats.push(await (await db.collection(config.name)).stats());
+    const stats = await (await this.backend()).listCollections();
     if (!this.jsonEnabled()) {
       if (stats.length === 0) this.log('No collections. Create one with: piramid create <name>');
       else {

@@ -2,10 +2,10 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Args, Flags } from '@oclif/core';
-import { BaseCommand, collectionFlag, embedConnection, embedFlags } from '../base-command.js';
-import { filterFrom, runQuery, vectorFrom, type QueryJson, type QuerySpec } from '../cli/query-runner.js';
+import { BaseCommand, collectionFlag, embedConnection, embedFlags, serverFlags } from '../base-command.js';
+import type { Backend } from '../client/backend.js';
+import { filterFrom, vectorFrom, type QueryJson, type QuerySpec } from '../cli/query-runner.js';
 import { DEFAULT_K } from '../engine/collection.js';
-import type { Database } from '../engine/database.js';
 import { PiramidError } from '../engine/errors.js';
 import { parseFilter } from '../engine/query/filter.js';
 import { parseWhere } from '../engine/query/where.js';
@@ -55,16 +55,17 @@ line of stdin with JSONL results in a pipe.`;
     queries: Flags.string({ description: 'JSONL file of queries ({"text"|"vector", "k"?, "where"?, "filter"?, "mode"?, "id"?}); JSONL results.' }),
     shell: Flags.boolean({ description: 'Start the interactive shell even when stdin is not a terminal.', default: false, hidden: true }),
     ...embedFlags,
+    ...serverFlags,
   };
 
   /** Returns the result for one query; undefined for batches and the shell, which print as they go. */
   async run(): Promise<QueryJson | undefined> {
     const { flags } = this;
     const spec = this.baseSpec();
-    const db = await this.openDatabase({ createIfMissing: false, embed: embedConnection(flags) });
-    await db.collection(spec.collection); // fail early, and with the right code, on a wrong name
+    const backend = await this.backend({ createIfMissing: false, embed: embedConnection(flags) });
+    await backend.assertCollection(spec.collection); // fail early, and with the right code, on a wrong name
     if (flags.queries !== undefined) {
-      await this.batch(db, spec, createReadStream(flags.queries), flags.queries);
+      await this.batch(backend, spec, createReadStream(flags.queries), flags.queries);
       return undefined;
     }
     if (spec.text === undefined && spec.vector === undefined) {
@@ -74,17 +75,17 @@ line of stdin with JSONL results in a pipe.`;
           input: process.stdin,
           output: process.stdout,
           terminal: process.stdin.isTTY === true,
-          historyFile: join(db.location, 'query_history'),
+          ...(backend.localFolder === undefined ? {} : { historyFile: join(backend.localFolder, 'query_history') }),
           initial: spec,
-          run: (s) => runQuery(db, s),
-          useCollection: async (name) => void (await db.collection(name)),
+          run: (s) => backend.query(s),
+          useCollection: (name) => backend.assertCollection(name),
         });
         return undefined;
       }
-      await this.batch(db, spec, process.stdin, '<stdin>');
+      await this.batch(backend, spec, process.stdin, '<stdin>');
       return undefined;
     }
-    const result = await runQuery(db, spec);
+    const result = await backend.query(spec);
     this.present(result);
     return result;
   }
@@ -117,7 +118,7 @@ line of stdin with JSONL results in a pipe.`;
   }
 
   /** One query per input line (a JSON object, or plain text), one JSON result per output line. */
-  private async batch(db: Database, base: QuerySpec, input: NodeJS.ReadableStream, name: string): Promise<void> {
+  private async batch(backend: Backend, base: QuerySpec, input: NodeJS.ReadableStream, name: string): Promise<void> {
     const started = Date.now();
     let count = 0;
     let line = 0;
@@ -126,7 +127,7 @@ line of stdin with JSONL results in a pipe.`;
       const text = raw.trim();
       if (text.length === 0) continue;
       const { spec, id } = lineSpec(base, text, { file: name, line });
-      const result = await runQuery(db, spec);
+      const result = await backend.query(spec);
       process.stdout.write(`${JSON.stringify({ ...(id === undefined ? {} : { id }), query: spec.text ?? null, ...result })}\n`);
       count += 1;
     }

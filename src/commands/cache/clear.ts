@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand } from '../../base-command.js';
+import { BaseCommand, serverFlags } from '../../base-command.js';
 import { info, plural } from '../../ui/output.js';
 
 export default class CacheClear extends BaseCommand<typeof CacheClear> {
@@ -8,12 +8,13 @@ export default class CacheClear extends BaseCommand<typeof CacheClear> {
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --model use:use-lite-en@0.2.0'];
 
   static override flags = {
+    ...serverFlags,
     model: Flags.string({ description: 'Only this model, as `piramid cache list` names it (<provider>:<model>).' }),
   };
 
   async run(): Promise<{ removed: number }> {
-    const db = await this.openDatabase({ createIfMissing: false });
-    const removed = await db.embeddingCache.clear(this.flags.model);
+    const backend = await this.backend({ createIfMissing: false });
+    const removed = await backend.clearCache(this.flags.model);
     if (!this.jsonEnabled()) info(`Removed ${plural(removed, 'cached embedding')}.`);
     return { removed };
   }

@@ -1,4 +1,4 @@
-import { BaseCommand } from '../../base-command.js';
+import { BaseCommand, serverFlags } from '../../base-command.js';
 import type { CacheStats } from '../../engine/embed/embedding-cache.js';
 import { renderTable } from '../../ui/table.js';
 
@@ -7,9 +7,13 @@ export default class CacheList extends BaseCommand<typeof CacheList> {
 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json'];
 
+  static override flags = {
+    ...serverFlags,
+  };
+
   async run(): Promise<{ models: (CacheStats & { hit_rate: number })[] }> {
-    const db = await this.openDatabase({ createIfMissing: false });
-    const models = (await db.embeddingCache.allStats()).map((s) => ({ ...s, hit_rate: s.hits + s.misses === 0 ? 0 : s.hits / (s.hits + s.misses) }));
+    const backend = await this.backend({ createIfMissing: false });
+    const models = (await backend.cacheStats()).map((s) => ({ ...s, hit_rate: s.hits + s.misses === 0 ? 0 : s.hits / (s.hits + s.misses) }));
     if (!this.jsonEnabled()) {
       if (models.length === 0) this.log('The embedding cache is empty.');
       else {
