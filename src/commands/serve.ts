@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { Flags } from '@oclif/core';
 import { BaseCommand, embedConnection, embedFlags } from '../base-command.js';
@@ -25,6 +26,13 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
     'read-only-api-key': Flags.string({ description: 'API key allowed on read routes only (repeatable).', env: 'PIRAMID_READ_ONLY_API_KEY', multiple: true }),
     insecure: Flags.boolean({ description: 'Allow listening on a non-loopback address without an API key.', default: false }),
     'body-limit': Flags.integer({ description: 'Largest JSON request body, in bytes (JSONL ingest bodies are streamed).', default: DEFAULT_BODY_LIMIT, min: 1024 }),
+    'log-level': Flags.string({
+      description: 'Request log level on stdout: JSON lines (pino), human-readable when stdout is a terminal.',
+      options: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+    }),
+    'tls-cert': Flags.string({ description: 'Serve HTTPS: certificate file (PEM).', dependsOn: ['tls-key'] }),
+    'tls-key': Flags.string({ description: 'Serve HTTPS: private key file (PEM).', dependsOn: ['tls-cert'] }),
     ...embedFlags,
   };
 
@@ -37,8 +45,15 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
         hint: 'Set PIRAMID_API_KEY (or --api-key), or pass --insecure if the network is yours alone.',
       });
     }
+    const tls = flags['tls-cert'] !== undefined && flags['tls-key'] !== undefined ? await readTls(flags['tls-cert'], flags['tls-key']) : undefined;
     const db = await this.openDatabase({ embed: embedConnection(flags) });
-    const app = await buildApp({ db, apiKeys: { readWrite, readOnly }, bodyLimit: flags['body-limit'] });
+    const app = await buildApp({
+      db,
+      apiKeys: { readWrite, readOnly },
+      bodyLimit: flags['body-limit'],
+      logger: loggerOptions(flags['log-level']),
+      ...(tls === undefined ? {} : { tls }),
+    });
     // Set up before listening: a signal that arrives early still shuts down cleanly.
     let stop: () => void = () => undefined;
     const stopped = new Promise<string>((resolve) => {
@@ -55,7 +70,7 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
       await listen(app, flags.host, flags.port);
       const address = app.server.address();
       const port = typeof address === 'object' && address !== null ? address.port : flags.port;
-      url = `http://${isIP(flags.host) === 6 ? `[${flags.host}]` : flags.host}:${port}`;
+      url = `${tls === undefined ? 'http' : 'https'}://${isIP(flags.host) === 6 ? `[${flags.host}]` : flags.host}:${port}`;
       await writeServeFile(db.location, { url, pid: process.pid, started: new Date().toISOString() });
       info(`listening on ${url}`);
       const signal = await stopped;
@@ -83,6 +98,22 @@ async function listen(app: Awaited<ReturnType<typeof buildApp>>, host: string, p
       });
     }
     throw err;
+  }
+}
+
+/** pino: JSON lines on stdout for machines; pino-pretty when a person watches a terminal. */
+function loggerOptions(level: string): false | { level: string; transport?: { target: string; options: Record<string, unknown> } } {
+  if (level === 'silent') return false;
+  if (process.stdout.isTTY === true) return { level, transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } };
+  return { level };
+}
+
+async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffer; key: Buffer }> {
+  try {
+    const [cert, key] = await Promise.all([readFile(certPath), readFile(keyPath)]);
+    return { cert, key };
+  } catch (err) {
+    throw new PiramidError('INVALID_ARGUMENT', `Cannot read the TLS certificate or key: ${(err as Error).message}`, { hint: 'Pass PEM files to --tls-cert and --tls-key.' });
   }
 }
 

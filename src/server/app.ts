@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Database } from '../engine/database.js';
@@ -19,6 +20,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Prometheus metrics at /metrics (default true); processMetrics adds Node's own (default true). */
   metrics?: boolean | { processMetrics?: boolean };
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -31,7 +34,12 @@ export const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { db } = options;
   const app = Fastify({
+    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
     logger: options.logger ?? false,
+    // Every request gets an id, logged with each of its lines and returned as x-request-id; a
+    // caller's own x-request-id is kept, so one id follows a request through both logs.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Strict bodies: unknown fields are errors (schemas say additionalProperties: false) and
     // nothing is coerced ("5" is not a number). Query parameters are declared as strings.
@@ -45,6 +53,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}.`, hint: 'See GET /openapi.json.' } });
+  });
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
   });
   app.addHook('onRequest', async (request) => {
     keys.check(request, request.is404 ? 'read' : (request.routeOptions.config.access ?? 'write'));
