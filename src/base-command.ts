@@ -102,19 +102,25 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const { url, apiKey } = this.serverOptions();
     if (url !== undefined) {
       this.chosenBackend = new RemoteBackend(new PiramidClient(url, apiKey === undefined ? {} : { apiKey }), { kind: 'explicit' });
-      return this.chosenBackend;
+    } else {
+      this.chosenBackend = await this.localOrServed(options, apiKey);
     }
+    // --embed-url/--embed-api-key (often set in the environment) are the server's business there.
+    return this.chosenBackend;
+  }
+
+  /** The folder opened here, or the live server that holds its lock. */
+  private async localOrServed(options: { createIfMissing?: boolean; embed?: EmbedderConnection }, apiKey: string | undefined): Promise<Backend> {
     try {
-      this.chosenBackend = new EmbeddedBackend(await this.openDatabase(options));
+      return new EmbeddedBackend(await this.openDatabase(options));
     } catch (err) {
       if (!isPiramidError(err, 'DATABASE_LOCKED')) throw err;
       const dataDir = this.flags['data-dir'];
       const found = await findServer(dataDir, apiKey === undefined ? {} : { apiKey });
       if (found === undefined) throw err;
       info(`piramid: ${dataDir} is served by ${found.client.url}; using it`);
-      this.chosenBackend = new RemoteBackend(found.client, { kind: 'discovered', dataDir });
+      return new RemoteBackend(found.client, { kind: 'discovered', dataDir });
     }
-    return this.chosenBackend;
   }
 
   /** --url and --api-key, on the commands that declare them (serverFlags); empty means unset. */
