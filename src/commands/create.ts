@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, embedConnection, embedFlags, serverFlags } from '../base-command.js';
 import { PiramidError } from '../engine/errors.js';
 import { PAYLOAD_INDEX_KINDS, type PayloadIndexKind } from '../engine/store/payload-index.js';
-import { INDEX_KINDS, METRICS, type CollectionStats, type IndexSettings } from '../engine/types.js';
+import { INDEX_KINDS, METRICS, type IndexSettings } from '../engine/types.js';
+import { statsJson, type StatsJson } from '../ui/stats.js';
 import { info } from '../ui/output.js';
 
 export default class Create extends BaseCommand<typeof Create> {
@@ -35,7 +36,7 @@ export default class Create extends BaseCommand<typeof Create> {
     ...serverFlags,
   };
 
-  async run(): Promise<CollectionStats> {
+  async run(): Promise<StatsJson> {
     const { flags } = this;
     const index: IndexSettings = { kind: flags.index as IndexSettings['kind'] };
     if (flags.m !== undefined) index.m = flags.m;
@@ -63,6 +64,6 @@ export default class Create extends BaseCommand<typeof Create> {
     if (!this.jsonEnabled()) {
       info(`Created collection ${stats.name}: ${stats.dimension} dims, ${stats.metric}, ${stats.index} index, embedder ${stats.embedder}.`);
     }
-    return stats;
+    return statsJson(stats); // the same shape as `info --json`
   }
 }

@@ -117,8 +117,10 @@ async function readTls(certPath: string, keyPath: string): Promise<{ cert: Buffe
   }
 }
 
-function nonEmpty(keys: string[] | undefined): string[] {
-  return (keys ?? []).filter((key) => key.length > 0);
+/** Keys from repeated flags, or one from the environment (oclif gives that as a plain string). */
+function nonEmpty(keys: string[] | string | undefined): string[] {
+  const list = typeof keys === 'string' ? [keys] : (keys ?? []);
+  return list.filter((key) => key.length > 0);
 }
 
 function isLoopback(host: string): boolean {
