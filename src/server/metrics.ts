@@ -4,7 +4,8 @@ import type { Database } from '../engine/database.js';
 /**
  * Prometheus metrics of one app: its own registry (several apps in one process, as in tests, do
  * not collide), request durations per route and status, query latency per collection and mode,
- * and collection sizes read from the engine on each scrape.
+ * collection sizes and embedding-cache figures read from the engine on each scrape, and (with
+ * processMetrics) Node's own, event-loop lag included.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -74,5 +75,26 @@ export class ServerMetrics {
     gauge('piramid_collection_records', 'Live records (chunks or whole documents) per collection.', sizes.records);
     gauge('piramid_collection_documents', 'Source documents per collection.', sizes.documents);
     gauge('piramid_collection_size_bytes', 'Bytes on disk per collection (records, vectors, index file).', sizes.bytes);
+    // Embedder calls avoided and made: the embedding cache's own counters, per model (persisted in
+    // the data folder, so they count across restarts, as counters in Prometheus may).
+    const cache = (name: string, help: string, pick: (stats: { hits: number; misses: number; entries: number }) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model'],
+        registers,
+        async collect() {
+          this.reset();
+          try {
+            for (const stats of await db.embeddingCache.allStats()) this.set({ model: stats.model }, pick(stats));
+          } catch {
+            // closed database: nothing to report
+          }
+        },
+      });
+    };
+    cache('piramid_embedding_cache_hits', 'Texts answered from the embedding cache, per model.', (stats) => stats.hits);
+    cache('piramid_embedding_cache_misses', 'Texts sent to the embedder (cache misses), per model.', (stats) => stats.misses);
+    cache('piramid_embedding_cache_entries', 'Embeddings stored in the cache, per model.', (stats) => stats.entries);
   }
 }

@@ -202,6 +202,15 @@ describe('native REST API', () => {
     assert.ok(openapi.json.components.securitySchemes.apiKey !== undefined);
 
     await call('POST', '/v1/collections/docs/query', { vector: [1, 0, 0] });
+    const cacheFigure = async (kind: 'hits' | 'misses'): Promise<number> => {
+      const match = new RegExp(`piramid_embedding_cache_${kind}\\{model="use:word-hash-test"\\} (\\d+)`).exec(await (await fetch(`${server.url}/metrics`)).text());
+      return Number(match?.[1] ?? 0);
+    };
+    const [hitsBefore, missesBefore] = [await cacheFigure('hits'), await cacheFigure('misses')];
+    await call('PUT', '/v1/collections/texts', {});
+    await call('PUT', '/v1/collections/texts/documents', { documents: [{ id: 'a', text: 'lamp oil for metrics' }, { id: 'b', text: 'lamp oil for metrics' }] });
+    // The same new text twice: one embedder call, one cache hit.
+    assert.deepEqual([(await cacheFigure('hits')) - hitsBefore, (await cacheFigure('misses')) - missesBefore], [1, 1]);
     const metrics = await fetch(`${server.url}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
