@@ -74,6 +74,7 @@ export interface ScrollPage {
 }
 
 export const DEFAULT_K = 10;
+const SCROLL_PAGE = 1000;
 const MAX_K = 10_000;
 
 /**
@@ -194,6 +195,26 @@ export class Collection {
    * (inclusive), optionally filtered: at most `limit` records, and `next`, the id to pass as
    * `from` for the following page (undefined after the last one).
    */
+  /** Ids of every live record the filter matches (a full scan, page by page). */
+  async idsMatching(filter: Filter): Promise<string[]> {
+    const ids: string[] = [];
+    let from: string | undefined;
+    for (;;) {
+      const page = await this.scroll({ limit: SCROLL_PAGE, filter, ...(from === undefined ? {} : { from }) });
+      for (const record of page.records) ids.push(record.id);
+      if (page.next === undefined) return ids;
+      from = page.next;
+    }
+  }
+
+  /** Deletes every live record the filter matches; returns how many. */
+  async deleteMatching(filter: Filter, options: WriteOptions = {}): Promise<number> {
+    const ids = await this.idsMatching(filter);
+    let deleted = 0;
+    for (let i = 0; i < ids.length; i += SCROLL_PAGE) deleted += (await this.delete(ids.slice(i, i + SCROLL_PAGE), options)).deleted;
+    return deleted;
+  }
+
   async scroll(options: ScrollOptions): Promise<ScrollPage> {
     const { limit } = options;
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_K) {

@@ -157,7 +157,16 @@ export const GetResponse = Type.Object({
   not_found: Type.Array(Type.String()),
 });
 
-export const DeleteBody = Type.Object({ ids: IdList, sync: Type.Optional(Type.Boolean()) }, closed);
+/** By ids (documents with their chunks, or single chunks), or every record a filter matches. */
+export const DeleteBody = Type.Object(
+  {
+    ids: Type.Optional(IdList),
+    filter: Type.Optional(Type.Unknown({ description: 'Qdrant filter JSON' })),
+    where: Type.Optional(Type.String({ description: 'Filter in the --where language' })),
+    sync: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
 export type DeleteBody = Static<typeof DeleteBody>;
 export const DeleteResponse = Type.Object({ deleted: Type.Integer(), not_found: Type.Array(Type.String()) });
 

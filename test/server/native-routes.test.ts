@@ -59,6 +59,16 @@ describe('native REST API', () => {
     const deleted = await call('POST', '/v1/collections/docs/documents/delete', { ids: ['b', 'zzz'] });
     assert.deepEqual(deleted.json, { deleted: 1, not_found: ['zzz'] });
     assert.equal((await call('GET', '/v1/collections/docs/count')).json.count, 2);
+
+    // By filter: every record it matches, and only those.
+    await call('PUT', '/v1/collections/docs/documents', { documents: [{ id: 'd', vector: [1, 1, 0], metadata: { color: 'red', year: 2023 } }] });
+    const byWhere = await call('POST', '/v1/collections/docs/documents/delete', { where: 'color = "red" and year >= 2022' });
+    assert.deepEqual(byWhere.json, { deleted: 2, not_found: [] });
+    const byFilter = await call('POST', '/v1/collections/docs/documents/delete', { filter: { must: [{ key: 'color', match: { value: 'red' } }] } });
+    assert.deepEqual(byFilter.json, { deleted: 1, not_found: [] });
+    assert.equal((await call('GET', '/v1/collections/docs/count')).json.count, 0);
+    const both = await call('POST', '/v1/collections/docs/documents/delete', { ids: ['a'], where: 'year > 1' });
+    assert.equal(both.status, 400);
   });
 
   it('answers queries by vector, filter JSON and where text, in the shape of query --json', async () => {
@@ -217,7 +227,7 @@ describe('native REST API', () => {
     const text = await metrics.text();
     assert.match(text, /piramid_http_request_duration_seconds_count\{method="POST",route="\/v1\/collections\/:name\/query",status="200"\} \d+/);
     assert.match(text, /piramid_query_duration_seconds_count\{collection="docs",mode="vector"\} \d+/);
-    assert.match(text, /piramid_collection_records\{collection="docs"\} 2/);
+    assert.match(text, /piramid_collection_records\{collection="docs"\} 0/); // emptied by the delete-by-filter test above
   });
 });
 

@@ -161,8 +161,16 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
     },
     async (request) => {
       const collection = await db.collection(request.params.name);
-      const result = await collection.delete(request.body.ids, request.body.sync === true ? { sync: true } : {});
-      return { deleted: result.deleted, not_found: result.notFound };
+      const { ids, filter, where, sync } = request.body;
+      const options = sync === true ? { sync: true } : {};
+      const given = [ids !== undefined, filter !== undefined, where !== undefined].filter(Boolean).length;
+      if (given !== 1) throw new PiramidError('INVALID_ARGUMENT', 'Give exactly one of "ids", "filter" or "where".', { location: { field: 'body' } });
+      if (ids !== undefined) {
+        const result = await collection.delete(ids, options);
+        return { deleted: result.deleted, not_found: result.notFound };
+      }
+      const matching = filter !== undefined ? parseFilter(filter, 'filter') : parseWhere(where as string);
+      return { deleted: await collection.deleteMatching(matching, options), not_found: [] };
     },
   );
 

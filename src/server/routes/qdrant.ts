@@ -181,17 +181,6 @@ async function vectorSearch(collection: Collection, input: SearchInput): Promise
 }
 
 /** Every id of the collection the filter accepts, page by page. */
-async function idsMatching(collection: Collection, filter: Filter): Promise<string[]> {
-  const ids: string[] = [];
-  let from: string | undefined;
-  for (;;) {
-    const page = await collection.scroll({ limit: MAX_LIMIT, filter, ...(from === undefined ? {} : { from }) });
-    for (const record of page.records) ids.push(record.id);
-    if (page.next === undefined) return ids;
-    from = page.next;
-  }
-}
-
 function indexSettingsOf(hnsw: { m?: number | null } | null | undefined): IndexSettings {
   if (hnsw === undefined || hnsw === null) return { kind: 'flat' };
   if (hnsw.m === 0) return { kind: 'flat' }; // Qdrant: m = 0 disables the graph
@@ -360,11 +349,12 @@ export const qdrantRoutes: FastifyPluginAsyncTypebox<QdrantRoutesOptions> = asyn
       const body = request.body as Record<string, unknown>;
       refuse(body, ['shard_key']);
       const collection = await collectionOf(request.params.name);
-      const ids =
-        'points' in body
-          ? (body.points as unknown[]).map((id, i) => pointIdToDocumentId(id, `points[${i}]`))
-          : await idsMatching(collection, filterOf(body.filter) ?? {});
-      for (let i = 0; i < ids.length; i += MAX_LIMIT) await collection.delete(ids.slice(i, i + MAX_LIMIT), syncOf(request.query));
+      if ('points' in body) {
+        const ids = (body.points as unknown[]).map((id, i) => pointIdToDocumentId(id, `points[${i}]`));
+        for (let i = 0; i < ids.length; i += MAX_LIMIT) await collection.delete(ids.slice(i, i + MAX_LIMIT), syncOf(request.query));
+      } else {
+        await collection.deleteMatching(filterOf(body.filter) ?? {}, syncOf(request.query));
+      }
       return ok(reply, { operation_id: operationId++, status: 'completed' });
     },
   );
