@@ -1,28 +1,17 @@
 import { Args, Flags } from '@oclif/core';
+import type { IngestResponseJson } from '../client/http-client.js';
 import { BaseCommand, collectionFlag, embedConnection, embedFlags, serverFlags } from '../base-command.js';
 import { DEFAULT_CHUNKING, type ChunkingOptions } from '../engine/document-plan.js';
 import { PiramidError, describeLocation, isPiramidError } from '../engine/errors.js';
-import { DEFAULT_BATCH_SIZE, type IngestProgress, type IngestSummary, type ItemError } from '../engine/ingest/ingest.js';
+import { DEFAULT_BATCH_SIZE, type IngestProgress, type IngestSummary } from '../engine/ingest/ingest.js';
 import { jsonlSource, openSource } from '../engine/ingest/sources.js';
 import { INDEX_KINDS, METRICS, type CreateCollectionOptions, type IndexKind, type Metric } from '../engine/types.js';
 import { EXIT } from '../exit-codes.js';
 import { info, warning } from '../ui/output.js';
 import { createProgress } from '../ui/progress.js';
 
-export interface IngestJson {
-  collection: string;
-  created: boolean;
-  read: number;
-  added: number;
-  updated: number;
-  unchanged: number;
-  skipped: number;
-  records: number;
-  pruned: number;
-  interrupted: boolean;
-  errors: ItemError[];
-  took_ms: number;
-}
+/** The `ingest --json` result: what the server's ingest route answers, plus folder pruning. */
+export type IngestJson = IngestResponseJson & { pruned: number };
 
 export default class Ingest extends BaseCommand<typeof Ingest> {
   static override description = `Add documents to a collection from a JSONL file, a JSON array file, a folder, or - (stdin).
