@@ -21,8 +21,7 @@ export interface BackendIngestOptions extends Omit<IngestOptions, 'onCollection'
 /**
  * What the commands do to a database, whoever holds it: this process (EmbeddedBackend, the engine)
  * or a `piramid serve` (RemoteBackend, over HTTP). Both answer with the same shapes, so a command
- * prints the same thing either way. Operations a server has no route for throw a PiramidError
- * that says so.
+ * prints the same thing either way.
  */
 export interface Backend {
   readonly kind: 'embedded' | 'remote';

@@ -1,9 +1,19 @@
 import type { QueryJson } from '../cli/query-runner.js';
 import { ErrorCodes, PiramidError, type ErrorCode, type ErrorLocation } from '../engine/errors.js';
 import type { ItemError } from '../engine/ingest/ingest.js';
+import type { PayloadIndexKind } from '../engine/store/payload-index.js';
 import type { CreateBody, IngestQuery, QueryBody } from '../server/schemas.js';
 import type { StatsJson } from '../ui/stats.js';
 import { EXIT } from '../exit-codes.js';
+
+/** One model of GET /v1/cache (as `piramid cache list --json`). */
+export interface CacheModelJson {
+  model: string;
+  entries: number;
+  hits: number;
+  misses: number;
+  hit_rate: number;
+}
 
 /** The answer of POST /v1/collections/:name/ingest. */
 export interface IngestResponseJson {
@@ -15,6 +25,8 @@ export interface IngestResponseJson {
   unchanged: number;
   skipped: number;
   records: number;
+  /** Documents of the source folder deleted by prune. */
+  pruned: number;
   interrupted: boolean;
   errors: ItemError[];
   took_ms: number;
@@ -126,6 +138,18 @@ export class PiramidClient {
 
   async query(name: string, body: QueryBody): Promise<QueryJson> {
     return this.request<QueryJson>('POST', `/v1/collections/${encodeURIComponent(name)}/query`, body);
+  }
+
+  async indexField(name: string, key: string, kind: PayloadIndexKind): Promise<{ collection: string; key: string; kind: PayloadIndexKind; indexed: number }> {
+    return this.request('PUT', `/v1/collections/${encodeURIComponent(name)}/index-fields`, { key, kind });
+  }
+
+  async cacheStats(): Promise<{ models: CacheModelJson[] }> {
+    return this.request('GET', '/v1/cache');
+  }
+
+  async clearCache(model?: string): Promise<{ removed: number }> {
+    return this.request('DELETE', `/v1/cache${model === undefined ? '' : `?${new URLSearchParams({ model }).toString()}`}`);
   }
 
   /**

@@ -3,6 +3,7 @@ import type { CacheStats } from '../engine/embed/embedding-cache.js';
 import { PiramidError, isPiramidError, type ErrorLocation } from '../engine/errors.js';
 import type { IngestSummary, ItemError } from '../engine/ingest/ingest.js';
 import type { Source } from '../engine/ingest/sources.js';
+import type { PayloadIndexKind } from '../engine/store/payload-index.js';
 import type { CollectionStats, CreateCollectionOptions, IndexKind, Metric } from '../engine/types.js';
 import type { CreateBody, IngestQuery, QueryBody } from '../server/schemas.js';
 import type { StatsJson } from '../ui/stats.js';
@@ -75,7 +76,6 @@ export class RemoteBackend implements Backend {
    * them (so what came before is stored) and their error is thrown; with skip they are counted here.
    */
   async ingest(source: Source, options: BackendIngestOptions): Promise<IngestSummary> {
-    if (options.prune === true) throw this.unsupported('ingest --prune', 'the server has no route to list the documents of a folder');
     const onError = options.onError ?? 'abort';
     const locations: ErrorLocation[] = []; // body line n (1-based) came from locations[n - 1]
     const localErrors: { at: number; error: ItemError }[] = [];
@@ -115,7 +115,7 @@ export class RemoteBackend implements Backend {
 
     let response;
     try {
-      response = await this.client.ingest(options.collection, lines(), ingestQuery(options, source.folder !== undefined));
+      response = await this.client.ingest(options.collection, lines(), ingestQuery(options, source.folder));
     } catch (err) {
       if (!isPiramidError(err)) throw err;
       const empty = err.code === 'INVALID_INPUT' && err.location?.file === '<body>' && err.location.line === undefined;
@@ -156,39 +156,26 @@ export class RemoteBackend implements Backend {
       unchanged: response.unchanged,
       skipped: response.skipped + localSkipped,
       records: response.records,
-      pruned: 0,
+      pruned: response.pruned,
       interrupted: interrupted || response.interrupted,
       errors,
     };
   }
 
-  async indexField(): Promise<number> {
-    throw this.unsupported('index-field', 'piramid serve has no route for it');
+  async indexField(collection: string, key: string, kind: PayloadIndexKind): Promise<number> {
+    return (await this.client.indexField(collection, key, kind)).indexed;
   }
 
   async cacheStats(): Promise<CacheStats[]> {
-    throw this.unsupported('cache list', 'piramid serve has no route for the embedding cache');
+    return (await this.client.cacheStats()).models.map(({ model, entries, hits, misses }) => ({ model, entries, hits, misses }));
   }
 
-  async clearCache(): Promise<number> {
-    throw this.unsupported('cache clear', 'piramid serve has no route for the embedding cache');
+  async clearCache(model: string | undefined): Promise<number> {
+    return (await this.client.clearCache(model)).removed;
   }
 
   async close(): Promise<void> {
     // Nothing held: every request is complete when its answer has been read.
-  }
-
-  /** A command the server cannot run: the folder stays locked (discovered), or the flag is wrong (--url). */
-  private unsupported(command: string, why: string): PiramidError {
-    const url = this.client.url;
-    if (this.reason.kind === 'discovered') {
-      return new PiramidError('DATABASE_LOCKED', `piramid ${command} cannot run through the server at ${url} (${why}), and that server holds ${this.reason.dataDir}.`, {
-        hint: 'Stop the server (Ctrl-C or SIGTERM), run the command, then start the server again.',
-      });
-    }
-    return new PiramidError('INVALID_ARGUMENT', `piramid ${command} cannot run through a server (${why}).`, {
-      hint: 'Run it without --url / PIRAMID_URL on the machine that holds the data folder, while no server holds it.',
-    });
   }
 }
 
@@ -227,7 +214,7 @@ export function queryBody(spec: QuerySpec): QueryBody {
   return body;
 }
 
-function ingestQuery(options: BackendIngestOptions, folder: boolean): IngestQuery {
+function ingestQuery(options: BackendIngestOptions, folder: string | undefined): IngestQuery {
   const query: IngestQuery = {};
   if (options.create === false) query.create = 'false';
   else if (options.create !== undefined) {
@@ -244,8 +231,10 @@ function ingestQuery(options: BackendIngestOptions, folder: boolean): IngestQuer
     query.chunk_overlap = String(options.chunking.overlap);
   }
   // Folder documents are already in document shape: the engine applies no field map to them.
-  if (!folder && options.fieldMap?.text !== undefined) query.text_field = options.fieldMap.text;
-  if (!folder && options.fieldMap?.id !== undefined) query.id_field = options.fieldMap.id;
+  if (folder === undefined && options.fieldMap?.text !== undefined) query.text_field = options.fieldMap.text;
+  if (folder === undefined && options.fieldMap?.id !== undefined) query.id_field = options.fieldMap.id;
   if (options.sync === true) query.sync = 'true';
+  if (folder !== undefined) query.source = folder;
+  if (folder !== undefined && options.prune === true) query.prune = 'true';
   return query;
 }

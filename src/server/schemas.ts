@@ -228,6 +228,10 @@ export const IngestQuery = Type.Object(
     text_field: Type.Optional(Type.String({ minLength: 1 })),
     id_field: Type.Optional(Type.String({ minLength: 1 })),
     sync: Type.Optional(BooleanText),
+    source: Type.Optional(
+      Type.String({ minLength: 1, description: 'Absolute path of the folder the documents were read from: recorded with each document, for prune.' }),
+    ),
+    prune: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'With source: delete the documents of that folder this ingest did not send.' })),
   },
   closed,
 );
@@ -242,6 +246,7 @@ export const IngestResponse = Type.Object({
   unchanged: Type.Integer(),
   skipped: Type.Integer(),
   records: Type.Integer(),
+  pruned: Type.Integer({ description: 'Documents of the source folder deleted by prune (0 without prune).' }),
   interrupted: Type.Boolean(),
   errors: Type.Array(
     Type.Object({
@@ -252,6 +257,16 @@ export const IngestResponse = Type.Object({
   ),
   took_ms: Type.Number(),
 });
+
+export const IndexFieldBody = Type.Object({ key: Type.String({ minLength: 1, description: 'Metadata key (dots for nested keys).' }), kind: literals(PAYLOAD_INDEX_KINDS) }, closed);
+export type IndexFieldBody = Static<typeof IndexFieldBody>;
+export const IndexFieldResponse = Type.Object({ collection: Type.String(), key: Type.String(), kind: literals(PAYLOAD_INDEX_KINDS), indexed: Type.Integer({ description: 'Records indexed.' }) });
+
+const CacheModel = Type.Object({ model: Type.String({ description: '<provider>:<model>' }), entries: Type.Integer(), hits: Type.Integer(), misses: Type.Integer(), hit_rate: Type.Number() });
+export const CacheListResponse = Type.Object({ models: Type.Array(CacheModel) });
+export const CacheClearQuery = Type.Object({ model: Type.Optional(Type.String({ minLength: 1, description: 'Only this model (<provider>:<model>).' })) }, closed);
+export type CacheClearQuery = Static<typeof CacheClearQuery>;
+export const CacheClearResponse = Type.Object({ removed: Type.Integer() });
 
 export const HealthResponse = Type.Object({ status: Type.String() });
 

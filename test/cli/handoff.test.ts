@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -192,9 +192,8 @@ describe('CLI hand-off to a running piramid serve', () => {
     assert.equal(bad.code, 4, bad.stderr);
     assert.deepEqual(parseJson<{ error: { location: unknown } }>(bad).error.location, { file: '<stdin>', line: 2, field: 'vector' });
 
-    const unsupported = await cli(['index-field', 'table', 'category', 'keyword'], { dataDir: served1 });
-    assert.equal(unsupported.code, 5, unsupported.stderr);
-    assert.match(unsupported.stderr, /index-field cannot run through the server at http:\/\/127\.0\.0\.1:\d+/);
+    const wrongKind = await cli(['index-field', 'nope', 'category', 'keyword', '--json'], { dataDir: served1 });
+    assert.equal(wrongKind.code, 3, wrongKind.stderr);
   });
 
   it('--url targets a server from any data folder (which it does not touch)', async () => {
@@ -228,6 +227,61 @@ describe('CLI hand-off to a running piramid serve', () => {
     embedded(await cli(['drop', 'table', '--force'], { dataDir: served1 }));
   });
 });
+
+describe('index-field, cache and ingest --prune through a running piramid serve', () => {
+  it('print what embedded prints', async () => {
+    const servedDir = await tempDir();
+    const plainDir = await tempDir();
+    const folders = { served: join(await tempDir(), 'notes'), plain: join(await tempDir(), 'notes') };
+    await cp(fixture('folder'), folders.served, { recursive: true });
+    await cp(fixture('folder'), folders.plain, { recursive: true });
+    const server = await startServer(servedDir);
+    try {
+      const both = async (args: (folder: string) => string[]): Promise<[CliResult, CliResult]> => [
+        served(await cli(args(folders.served), { dataDir: servedDir })),
+        embedded(await cli(args(folders.plain), { dataDir: plainDir })),
+      ];
+      const first = await both((folder) => ['ingest', folder, '-c', 'notes', '--json']);
+      assert.deepEqual(omit(parseJson(first[0])), omit(parseJson(first[1])));
+
+      const indexed = await both(() => ['index-field', 'notes', 'format', 'keyword', '--json']);
+      assert.deepEqual(parseJson(indexed[0]), parseJson(indexed[1]));
+      assert.equal(parseJson<{ indexed: number }>(indexed[0]).indexed > 0, true);
+      const indexedText = await both(() => ['index-field', 'notes', 'format', 'keyword']);
+      assert.equal(indexedText[0].stderr.replace(new RegExp(`${SERVED.source}\\n`), ''), indexedText[1].stderr);
+      const query = await both(() => ['query', 'storms', '-c', 'notes', '--where', 'format = "md"', '--json']);
+      assert.deepEqual(parseJson<QueryResult>(query[0]).plan.indexedKeys, ['format']);
+
+      const cacheJson = await both(() => ['cache', 'list', '--json']);
+      assert.deepEqual(parseJson(cacheJson[0]), parseJson(cacheJson[1]));
+      assert.ok(parseJson<{ models: { entries: number }[] }>(cacheJson[0]).models[0]?.entries ?? 0 > 0);
+      const cacheText = await both(() => ['cache', 'list']);
+      assert.equal(cacheText[0].stdout, cacheText[1].stdout);
+
+      await rm(join(folders.served, 'supplies.txt'));
+      await rm(join(folders.plain, 'supplies.txt'));
+      const pruned = await both((folder) => ['ingest', folder, '-c', 'notes', '--prune', '--json']);
+      assert.deepEqual(omit(parseJson(pruned[0])), omit(parseJson(pruned[1])));
+      assert.equal(parseJson<{ pruned: number }>(pruned[0]).pruned, 1);
+      const info = await both(() => ['info', 'notes', '--json']);
+      assert.equal(parseJson<Stats>(info[0]).documents, parseJson<Stats>(info[1]).documents);
+
+      const cleared = await both(() => ['cache', 'clear']);
+      assert.equal(cleared[0].stderr.replace(new RegExp(`${SERVED.source}\\n`), ''), cleared[1].stderr);
+      assert.match(cleared[0].stderr, /Removed \d+ cached embeddings?/);
+      const empty = served(await cli(['cache', 'list'], { dataDir: servedDir }));
+      assert.match(empty.stdout, /The embedding cache is empty\./);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});
+
+/** An ingest --json answer without its timings (which differ run to run). */
+function omit(json: unknown): unknown {
+  const { took_ms: _took, done: _done, ...rest } = json as Record<string, unknown>;
+  return rest;
+}
 
 describe('a stale serve.json', () => {
   it('is ignored when the folder is not locked: the command opens it', async () => {

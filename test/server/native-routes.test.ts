@@ -231,6 +231,78 @@ describe('native REST API', () => {
   });
 });
 
+describe('index-field and embedding cache routes', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.close());
+
+  it('indexes a metadata key: a filtered query is then answered from that index', async () => {
+    const { call } = server;
+    await call('PUT', '/v1/collections/idx', { embedder: 'none', dimension: 2 });
+    const documents = Array.from({ length: 50 }, (_, i) => ({ id: `d${i}`, vector: [1, i + 1], metadata: { tag: i === 7 ? 'rare' : 'common' } }));
+    await call('PUT', '/v1/collections/idx/documents', { documents });
+    const before = await call('POST', '/v1/collections/idx/query', { vector: [1, 1], k: 3, where: 'tag = "rare"' });
+    assert.equal(before.json.plan.indexedKeys, undefined);
+
+    const indexed = await call('PUT', '/v1/collections/idx/index-fields', { key: 'tag', kind: 'keyword' });
+    assert.equal(indexed.status, 200);
+    assert.deepEqual(indexed.json, { collection: 'idx', key: 'tag', kind: 'keyword', indexed: 50 });
+    const after = await call('POST', '/v1/collections/idx/query', { vector: [1, 1], k: 3, where: 'tag = "rare"' });
+    assert.deepEqual(after.json.plan.indexedKeys, ['tag']);
+    assert.equal(after.json.plan.strategy, 'exact-candidates');
+    assert.deepEqual(after.json.hits.map((h: { id: string }) => h.id), ['d7']);
+
+    assert.equal((await call('PUT', '/v1/collections/idx/index-fields', { key: 'tag', kind: 'text' })).status, 400);
+    assert.equal((await call('PUT', '/v1/collections/nope/index-fields', { key: 'tag', kind: 'keyword' })).json.error.code, 'COLLECTION_NOT_FOUND');
+  });
+
+  it('lists the embedding cache per model and clears it', async () => {
+    const { call } = server;
+    await call('PUT', '/v1/collections/texts', {});
+    await call('PUT', '/v1/collections/texts/documents', { documents: [{ id: 'a', text: 'cache one' }, { id: 'b', text: 'cache one' }, { id: 'c', text: 'cache two' }] });
+    const list = await call('GET', '/v1/cache');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.json, { models: [{ model: 'use:word-hash-test', entries: 2, hits: 1, misses: 2, hit_rate: 1 / 3 }] });
+    assert.equal((await call('DELETE', '/v1/cache?model=other:model')).json.removed, 0);
+    const cleared = await call('DELETE', '/v1/cache?model=use:word-hash-test');
+    assert.equal(cleared.status, 200);
+    assert.deepEqual(cleared.json, { removed: 2 });
+    assert.equal((await call('DELETE', '/v1/cache')).json.removed, 0);
+    assert.equal((await call('GET', '/v1/cache')).json.models[0]?.entries ?? 0, 0);
+  });
+
+  it('records the source folder of an ingest and prunes its documents not sent again', async () => {
+    const { call } = server;
+    const folder = '/tmp/piramid-route-folder';
+    const ingest = async (ids: string[], query: string): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const response = await fetch(`${server.url}/v1/collections/files/ingest?${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: ids.map((id) => `${JSON.stringify({ id, vector: [1, 0] })}\n`).join(''),
+      });
+      return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    };
+    await call('PUT', '/v1/collections/files', { embedder: 'none', dimension: 2 });
+    const first = await ingest(['a', 'b', 'c'], `source=${encodeURIComponent(folder)}`);
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    assert.equal(first.json.pruned, 0);
+    await call('PUT', '/v1/collections/files/documents', { documents: [{ id: 'other', vector: [0, 1] }] });
+    const second = await ingest(['a', 'c'], `source=${encodeURIComponent(folder)}&prune=true`);
+    assert.equal(second.status, 200, JSON.stringify(second.json));
+    assert.equal(second.json.pruned, 1);
+    assert.equal(second.json.unchanged, 2);
+    const got = await call('POST', '/v1/collections/files/documents/get', { ids: ['a', 'b', 'c', 'other'] });
+    assert.deepEqual(got.json.not_found, ['b']);
+    const everything = await ingest([], `source=${encodeURIComponent(folder)}&prune=true`);
+    assert.equal(everything.json.pruned, 2);
+
+    assert.equal((await ingest(['x'], 'prune=true')).status, 400);
+    assert.equal((await ingest(['x'], 'source=relative/folder')).status, 400);
+  });
+});
+
 describe('body limit', () => {
   it('answers 413 PAYLOAD_TOO_LARGE over the limit', async () => {
     const server = await startServer({ bodyLimit: 4096 });

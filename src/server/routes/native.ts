@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { runQuery, type QuerySpec } from '../../cli/query-runner.js';
@@ -6,15 +7,19 @@ import type { Database } from '../../engine/database.js';
 import type { ChunkingOptions } from '../../engine/document-plan.js';
 import { PiramidError, isPiramidError } from '../../engine/errors.js';
 import { ingest, type IngestOptions } from '../../engine/ingest/ingest.js';
-import { jsonlSource } from '../../engine/ingest/sources.js';
+import { jsonlSource, type Source } from '../../engine/ingest/sources.js';
 import { parseFilter, type Filter } from '../../engine/query/filter.js';
 import { parseWhere } from '../../engine/query/where.js';
+import type { PayloadIndexKind } from '../../engine/store/payload-index.js';
 import type { CreateCollectionOptions, DocumentInput, IndexSettings } from '../../engine/types.js';
 import { DEFAULT_CHUNKING } from '../../engine/document-plan.js';
 import { statsJson } from '../../ui/stats.js';
 import { HttpError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
 import {
+  CacheClearQuery,
+  CacheClearResponse,
+  CacheListResponse,
   CollectionParams,
   CountResponse,
   CreateBody,
@@ -23,6 +28,8 @@ import {
   DropResponse,
   GetBody,
   GetResponse,
+  IndexFieldBody,
+  IndexFieldResponse,
   IngestQuery,
   IngestResponse,
   ListResponse,
@@ -174,6 +181,44 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
     },
   );
 
+  app.put(
+    '/collections/:name/index-fields',
+    {
+      config: { access: 'write' },
+      schema: {
+        tags,
+        summary: 'Index a metadata key (as piramid index-field), so that filters on it are answered from the index',
+        params: CollectionParams,
+        body: IndexFieldBody,
+        response: { 200: IndexFieldResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const collection = await db.collection(request.params.name);
+      const { key, kind } = request.body;
+      const indexed = await collection.indexField(key, kind as PayloadIndexKind);
+      return { collection: collection.name, key, kind, indexed };
+    },
+  );
+
+  app.get(
+    '/cache',
+    { config: { access: 'read' }, schema: { tags: ['cache'], summary: 'The embedding cache per model (as piramid cache list --json)', response: { 200: CacheListResponse, ...errorResponses } } },
+    async () => {
+      const models = (await db.embeddingCache.allStats()).map((s) => ({ ...s, hit_rate: s.hits + s.misses === 0 ? 0 : s.hits / (s.hits + s.misses) }));
+      return { models };
+    },
+  );
+
+  app.delete(
+    '/cache',
+    {
+      config: { access: 'write' },
+      schema: { tags: ['cache'], summary: 'Remove cached embeddings, all or of one model (as piramid cache clear)', querystring: CacheClearQuery, response: { 200: CacheClearResponse, ...errorResponses } },
+    },
+    async (request) => ({ removed: await db.embeddingCache.clear(request.query.model) }),
+  );
+
   app.post(
     '/collections/:name/query',
     {
@@ -218,10 +263,20 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
         if (!JSONL_TYPES.includes(type)) {
           throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `The ingest route takes JSONL (${JSONL_TYPES[0]}), not "${type || 'no content type'}".`);
         }
+        const { source: folder, prune } = request.query;
+        if (folder !== undefined && !isAbsolute(folder)) {
+          throw new PiramidError('INVALID_ARGUMENT', `query parameter source must be an absolute folder path; got "${folder}".`, { location: { field: 'source' } });
+        }
+        if (prune === 'true' && folder === undefined) {
+          throw new PiramidError('INVALID_ARGUMENT', 'prune=true needs source (the folder whose documents are pruned).', { location: { field: 'prune' } });
+        }
         const body = request.body as Readable;
         const started = Date.now();
-        const summary = await ingest(db, jsonlSource(body, '<body>'), ingestOptions(request.params.name, request.query));
-        if (summary.read === 0) {
+        const jsonl = jsonlSource(body, '<body>');
+        const source: Source = folder === undefined ? jsonl : { ...jsonl, folder };
+        const summary = await ingest(db, source, { ...ingestOptions(request.params.name, request.query), ...(prune === 'true' ? { prune: true } : {}) });
+        // A folder with no files left is a valid ingest: it prunes every document of that folder.
+        if (summary.read === 0 && folder === undefined) {
           throw new PiramidError('INVALID_INPUT', 'The body held no documents.', { location: { file: '<body>' } });
         }
         metrics?.ingested.inc({ collection: summary.collection }, summary.added + summary.updated);
@@ -234,6 +289,7 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
           unchanged: summary.unchanged,
           skipped: summary.skipped,
           records: summary.records,
+          pruned: summary.pruned,
           interrupted: summary.interrupted,
           errors: summary.errors,
           took_ms: Date.now() - started,
