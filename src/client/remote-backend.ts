@@ -113,9 +113,22 @@ export class RemoteBackend implements Backend {
       return { ...at, ...(location.field === undefined ? {} : { field: location.field }) };
     };
 
+    // A prune deletes the folder's documents the upload did not mention, so it may only be asked
+    // for once the whole folder is known to be in the body: read it all first, and prune only if
+    // nothing stopped the reading (a bad file with --on-error abort, Ctrl-C).
+    let body: AsyncIterable<string> = lines();
+    const query = ingestQuery(options, source.folder);
+    if (query.prune === 'true') {
+      const all: string[] = [];
+      for await (const line of body) all.push(line);
+      if (stopped !== undefined || interrupted) delete query.prune;
+      body = (async function* (): AsyncGenerator<string> {
+        yield* all;
+      })();
+    }
     let response;
     try {
-      response = await this.client.ingest(options.collection, lines(), ingestQuery(options, source.folder));
+      response = await this.client.ingest(options.collection, body, query);
     } catch (err) {
       if (!isPiramidError(err)) throw err;
       const empty = err.code === 'INVALID_INPUT' && err.location?.file === '<body>' && err.location.line === undefined;
