@@ -1,49 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Database } from '../../src/engine/database.js';
-import { PROJECT_ROOT, fixture, parseJson, runCli, type CliResult } from '../helpers/cli.js';
+import { fixture, parseJson, runCli, type CliResult } from '../helpers/cli.js';
+import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  /** SIGTERM, then the exit code. */
-  stop: () => Promise<number | null>;
-}
-
-/** `piramid serve --port 0` on a folder, as a user would start it; resolves once it listens. */
-async function startServer(dataDir: string, extra: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/run.js`, 'serve', '--port', '0', '--data-dir', dataDir, ...extra], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, NO_COLOR: '1', PIRAMID_API_KEY: '', PIRAMID_READ_ONLY_API_KEY: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL after 20 s; stderr:\n${stderr}`)), 20_000);
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match?.[1] !== undefined) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.on('close', () => reject(new Error(`exited before listening; stderr:\n${stderr}`)));
-  });
-  let stopped: Promise<number | null> | undefined;
-  const stop = (): Promise<number | null> => {
-    stopped ??= (child.kill('SIGTERM'), exited);
-    return stopped;
-  };
-  return { url, child, stop };
-}
+type Server = ServeProcess;
+const startServer = (dataDir: string, extra: string[] = []): Promise<Server> => startServe(dataDir, extra);
 
 /** The CLI with no server configured from the environment: only what the test passes. */
 function cli(args: string[], options: { dataDir?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {

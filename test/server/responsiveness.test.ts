@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PROJECT_ROOT } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('serve under a large ingest', () => {
@@ -18,15 +18,9 @@ describe('serve under a large ingest', () => {
     const file = join(dir, 'vectors.jsonl');
     const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: `d${i}`, vector: Array.from({ length: 256 }, (_, j) => Math.round(Math.sin(i * 7 + j) * 1000) / 1000) }));
     await writeFile(file, `${lines.join('\n')}\n`);
-    const server = spawn(process.execPath, [`${PROJECT_ROOT}bin/run.js`, 'serve', '--port', '0', '--data-dir', join(dir, 'data')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const server = await startServe(join(dir, 'data'));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        server.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-          const match = /listening on (\S+)/.exec(chunk);
-          if (match?.[1] !== undefined) resolve(match[1]);
-        });
-        server.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-      });
+      const { url } = server;
       const uploader = spawn(
         process.execPath,
         [
@@ -59,7 +53,7 @@ describe('serve under a large ingest', () => {
       assert.ok(latencies.length >= 20, `only ${latencies.length} health checks during the ingest`);
       assert.ok(median < 50 && max < 700, `healthz during ingest: median ${median.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
     } finally {
-      server.kill('SIGTERM');
+      await server.stop();
     }
   });
 });

@@ -1,35 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Database } from '../../src/engine/database.js';
 import { readServeFile } from '../../src/server/serve-file.js';
-import { PROJECT_ROOT, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 describe('piramid serve (the real CLI)', () => {
   it('listens, serves, writes serve.json, and on SIGTERM finishes, removes it and exits 0', async () => {
     const dir = await tempDir();
-    const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/run.js`, 'serve', '--port', '0', '--data-dir', dir], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, NO_COLOR: '1', PIRAMID_API_KEY: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL after 20 s; stderr:\n${stderr}`)), 20_000);
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const match = /listening on (http:\/\/\S+)/.exec(stderr);
-        if (match?.[1] !== undefined) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-      child.on('close', () => reject(new Error(`exited before listening; stderr:\n${stderr}`)));
-    });
+    const server = await startServe(dir);
+    const { url, child } = server;
     try {
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
       const serveFile = await readServeFile(dir);
@@ -48,9 +31,9 @@ describe('piramid serve (the real CLI)', () => {
       const query = await fetch(`${url}/v1/collections/kept/query`, { method: 'POST', headers: json, body: JSON.stringify({ vector: [1, 2, 3], k: 1 }) });
       assert.equal(((await query.json()) as { hits: { id: string }[] }).hits[0]?.id, 'x');
     } finally {
-      child.kill('SIGTERM');
+      await server.stop();
     }
-    assert.equal(await exited, 0, stderr);
+    assert.equal(await server.stop(), 0, server.stderr());
     assert.equal(existsSync(join(dir, 'serve.json')), false);
 
     const db = await Database.open(dir, { createIfMissing: false });

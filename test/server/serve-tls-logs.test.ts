@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PROJECT_ROOT } from '../helpers/cli.js';
+import { startServe } from '../helpers/serve.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-/** Starts the real `piramid serve` and resolves with its URL and what it printed on stdout. */
-function serve(args: string[]): { ready: Promise<string>; stdout: () => string; stop: () => Promise<number | null> } {
-  const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/run.js`, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const ready = new Promise<string>((resolve, reject) => {
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      const match = /listening on (\S+)/.exec(chunk);
-      if (match?.[1] !== undefined) resolve(match[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
-  const stop = () =>
-    new Promise<number | null>((resolve) => {
-      child.on('exit', (code) => resolve(code));
-      child.kill('SIGTERM');
-    });
-  return { ready, stdout: () => out, stop };
-}
 
 describe('serve: TLS and request logs', () => {
   it('serves HTTPS with --tls-cert/--tls-key, verifiable against the certificate', async () => {
@@ -34,9 +14,9 @@ describe('serve: TLS and request logs', () => {
     const key = join(dir, 'key.pem');
     const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
-    const server = serve(['--data-dir', join(dir, 'data'), '--tls-cert', cert, '--tls-key', key, '--log-level', 'silent']);
+    const server = await startServe(join(dir, 'data'), ['--tls-cert', cert, '--tls-key', key, '--log-level', 'silent']);
     try {
-      const url = await server.ready;
+      const { url } = server;
       assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
       const ca = await readFile(cert);
       const body = await new Promise<string>((resolve, reject) => {
@@ -56,10 +36,10 @@ describe('serve: TLS and request logs', () => {
 
   it('logs each request as a JSON line on stdout with its id, returned as x-request-id', async () => {
     const dir = await tempDir();
-    const server = serve(['--data-dir', join(dir, 'data')]);
+    const server = await startServe(join(dir, 'data'));
     let requestId: string | null = null;
     try {
-      const url = await server.ready;
+      const { url } = server;
       const response = await fetch(`${url}/v1/collections`, { headers: { 'x-request-id': 'trace-me-42' } });
       assert.equal(response.status, 200);
       requestId = response.headers.get('x-request-id');
