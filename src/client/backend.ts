@@ -1,10 +1,13 @@
 import { runQuery, type QueryJson, type QuerySpec } from '../cli/query-runner.js';
+import { runScroll, type RecordPage, type ScrollSpec } from '../cli/scroll-runner.js';
 import type { Database } from '../engine/database.js';
 import type { CacheStats } from '../engine/embed/embedding-cache.js';
 import { ingest, type IngestOptions, type IngestSummary } from '../engine/ingest/ingest.js';
 import type { Source } from '../engine/ingest/sources.js';
 import type { PayloadIndexKind } from '../engine/store/payload-index.js';
-import type { CollectionStats, CreateCollectionOptions } from '../engine/types.js';
+import type { CollectionStats, CreateCollectionOptions, DocumentView } from '../engine/types.js';
+
+export type { RecordPage, ScrollSpec };
 
 /** What a command is told when an ingest creates its collection. */
 export interface CreatedCollection {
@@ -40,6 +43,10 @@ export interface Backend {
   indexField(collection: string, key: string, kind: PayloadIndexKind): Promise<number>;
   cacheStats(): Promise<CacheStats[]>;
   clearCache(model: string | undefined): Promise<number>;
+  /** A page of records in id order (Collection.scroll), after skipping `offset` of them. */
+  scrollRecords(spec: ScrollSpec): Promise<RecordPage>;
+  /** Records by id (document or chunk ids), in the order asked; undefined where none exists. */
+  getRecords(collection: string, ids: string[], options?: { withVector?: boolean }): Promise<(DocumentView | undefined)[]>;
   close(): Promise<void>;
 }
 
@@ -103,6 +110,14 @@ export class EmbeddedBackend implements Backend {
 
   clearCache(model: string | undefined): Promise<number> {
     return this.db.embeddingCache.clear(model);
+  }
+
+  scrollRecords(spec: ScrollSpec): Promise<RecordPage> {
+    return runScroll(this.db, spec);
+  }
+
+  async getRecords(collection: string, ids: string[], options: { withVector?: boolean } = {}): Promise<(DocumentView | undefined)[]> {
+    return (await this.db.collection(collection)).get(ids, options);
   }
 
   close(): Promise<void> {

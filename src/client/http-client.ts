@@ -2,7 +2,8 @@ import type { QueryJson } from '../cli/query-runner.js';
 import { ErrorCodes, PiramidError, type ErrorCode, type ErrorLocation } from '../engine/errors.js';
 import type { ItemError } from '../engine/ingest/ingest.js';
 import type { PayloadIndexKind } from '../engine/store/payload-index.js';
-import type { CreateBody, IngestQuery, QueryBody } from '../server/schemas.js';
+import type { DocumentView } from '../engine/types.js';
+import type { CreateBody, IngestQuery, QueryBody, ScrollBody } from '../server/schemas.js';
 import type { StatsJson } from '../ui/stats.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -138,6 +139,14 @@ export class PiramidClient {
 
   async query(name: string, body: QueryBody): Promise<QueryJson> {
     return this.request<QueryJson>('POST', `/v1/collections/${encodeURIComponent(name)}/query`, body);
+  }
+
+  async getDocuments(name: string, ids: string[], options: { withVector?: boolean } = {}): Promise<{ documents: DocumentView[]; not_found: string[] }> {
+    return this.request('POST', `/v1/collections/${encodeURIComponent(name)}/documents/get`, { ids, ...(options.withVector === true ? { with_vector: true } : {}) });
+  }
+
+  async scroll(name: string, body: ScrollBody): Promise<{ documents: DocumentView[]; next?: string }> {
+    return this.request('POST', `/v1/collections/${encodeURIComponent(name)}/documents/scroll`, body);
   }
 
   async indexField(name: string, key: string, kind: PayloadIndexKind): Promise<{ collection: string; key: string; kind: PayloadIndexKind; indexed: number }> {

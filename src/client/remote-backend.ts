@@ -4,10 +4,10 @@ import { PiramidError, isPiramidError, type ErrorLocation } from '../engine/erro
 import type { IngestSummary, ItemError } from '../engine/ingest/ingest.js';
 import type { Source } from '../engine/ingest/sources.js';
 import type { PayloadIndexKind } from '../engine/store/payload-index.js';
-import type { CollectionStats, CreateCollectionOptions, IndexKind, Metric } from '../engine/types.js';
-import type { CreateBody, IngestQuery, QueryBody } from '../server/schemas.js';
+import type { CollectionStats, CreateCollectionOptions, DocumentView, IndexKind, Metric } from '../engine/types.js';
+import type { CreateBody, IngestQuery, QueryBody, ScrollBody } from '../server/schemas.js';
 import type { StatsJson } from '../ui/stats.js';
-import type { Backend, BackendIngestOptions } from './backend.js';
+import type { Backend, BackendIngestOptions, RecordPage, ScrollSpec } from './backend.js';
 import type { PiramidClient } from './http-client.js';
 
 /** Why the command talks to a server: it found the folder served (discovered), or was told (--url). */
@@ -185,6 +185,23 @@ export class RemoteBackend implements Backend {
 
   async clearCache(model: string | undefined): Promise<number> {
     return (await this.client.clearCache(model)).removed;
+  }
+
+  async scrollRecords(spec: ScrollSpec): Promise<RecordPage> {
+    const body: ScrollBody = { limit: spec.limit };
+    if (spec.from !== undefined) body.from = spec.from;
+    if (spec.offset !== undefined && spec.offset > 0) body.offset = spec.offset;
+    if (spec.filter !== undefined) body.filter = spec.filter as Record<string, unknown>;
+    if (spec.withVector === true) body.with_vector = true;
+    const page = await this.client.scroll(spec.collection, body);
+    return page.next === undefined ? { records: page.documents } : { records: page.documents, next: page.next };
+  }
+
+  async getRecords(collection: string, ids: string[], options: { withVector?: boolean } = {}): Promise<(DocumentView | undefined)[]> {
+    if (ids.length === 0) return [];
+    const { documents } = await this.client.getDocuments(collection, ids, options);
+    const byId = new Map(documents.map((doc) => [doc.id, doc]));
+    return ids.map((id) => byId.get(id));
   }
 
   async close(): Promise<void> {

@@ -157,6 +157,25 @@ export const GetResponse = Type.Object({
   not_found: Type.Array(Type.String()),
 });
 
+/** A page of records in id order: from an id (inclusive), after skipping `offset` matching records. */
+export const ScrollBody = Type.Object(
+  {
+    from: Type.Optional(Type.String({ minLength: 1, description: 'Id the page starts at (inclusive): the "next" of the previous page. Default: the first record.' })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'Matching records to skip (after "from") before the page starts.' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 })),
+    filter: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Qdrant filter JSON: must/should/must_not.' })),
+    where: Type.Optional(Type.String({ description: 'Filter in the --where language.' })),
+    with_vector: Type.Optional(Type.Boolean()),
+  },
+  closed,
+);
+export type ScrollBody = Static<typeof ScrollBody>;
+
+export const ScrollResponse = Type.Object({
+  documents: Type.Array(RecordSchema, { description: 'Records in id order (byte order of the UTF-8 id).' }),
+  next: Type.Optional(Type.String({ description: 'Id the following page starts at ("from"); absent after the last page.' })),
+});
+
 /** By ids (documents with their chunks, or single chunks), or every record a filter matches. */
 export const DeleteBody = Type.Object(
   {

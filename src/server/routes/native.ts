@@ -2,6 +2,7 @@ import { isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { runQuery, type QuerySpec } from '../../cli/query-runner.js';
+import { runScroll } from '../../cli/scroll-runner.js';
 import { validateCollectionName } from '../../engine/catalog.js';
 import type { Database } from '../../engine/database.js';
 import type { ChunkingOptions } from '../../engine/document-plan.js';
@@ -35,6 +36,8 @@ import {
   ListResponse,
   QueryBody,
   QueryResponse,
+  ScrollBody,
+  ScrollResponse,
   StatsSchema,
   UpsertBody,
   UpsertResponse,
@@ -157,6 +160,34 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
       const documents = found.filter((d) => d !== undefined);
       const notFound = ids.filter((_, i) => found[i] === undefined);
       return { documents, not_found: notFound };
+    },
+  );
+
+  app.post(
+    '/collections/:name/documents/scroll',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['documents'],
+        summary: 'Page through records in id order (from an id, or after skipping an offset), optionally filtered',
+        params: CollectionParams,
+        body: ScrollBody,
+        response: { 200: ScrollResponse, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { from, offset, limit, filter, where, with_vector: withVector } = request.body;
+      if (filter !== undefined && where !== undefined) throw new PiramidError('INVALID_ARGUMENT', 'Give either "where" or "filter", not both.', { location: { field: 'where' } });
+      const matching = filter !== undefined ? parseFilter(filter, 'filter') : where !== undefined ? whereFilter(where) : undefined;
+      const page = await runScroll(db, {
+        collection: request.params.name,
+        limit: limit ?? 10,
+        ...(from === undefined ? {} : { from }),
+        ...(offset === undefined ? {} : { offset }),
+        ...(matching === undefined ? {} : { filter: matching }),
+        ...(withVector === true ? { withVector: true } : {}),
+      });
+      return page.next === undefined ? { documents: page.records } : { documents: page.records, next: page.next };
     },
   );
 
