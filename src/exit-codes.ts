@@ -15,6 +15,8 @@ export const EXIT = {
   storage: 8,
   /** A piramid server refused the request: no API key, an unknown one, or a read-only one for a write. */
   auth: 9,
+  /** `piramid verify` found problems (each reported with its code). */
+  verifyFailed: 10,
   /** Stopped by Ctrl-C (128 + SIGINT), after storing the batch in hand. */
   interrupted: 130,
 } as const;
@@ -37,6 +39,10 @@ const BY_CODE: Record<ErrorCode, number> = {
   INDEX_CORRUPT: EXIT.storage,
   NATIVE_UNAVAILABLE: EXIT.storage,
   IO_ERROR: EXIT.storage,
+  DISK_FULL: EXIT.storage,
+  READ_ONLY: EXIT.storage,
+  ARCHIVE_INVALID: EXIT.badInput,
+  TARGET_EXISTS: EXIT.exists,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -1,11 +1,16 @@
 import { runQuery, type QueryJson, type QuerySpec } from '../cli/query-runner.js';
 import { runScroll, type RecordPage, type ScrollSpec } from '../cli/scroll-runner.js';
-import type { Database } from '../engine/database.js';
+import type { Writable } from 'node:stream';
+import type { Database, VerifyReport } from '../engine/database.js';
+import type { BackupProgress } from '../engine/ops/backup.js';
+import type { CompactResult } from '../engine/ops/compact.js';
 import type { CacheStats } from '../engine/embed/embedding-cache.js';
 import { ingest, type IngestOptions, type IngestSummary } from '../engine/ingest/ingest.js';
 import type { Source } from '../engine/ingest/sources.js';
 import type { PayloadIndexKind } from '../engine/store/payload-index.js';
-import type { CollectionStats, CreateCollectionOptions, DocumentView } from '../engine/types.js';
+import type { CollectionStats, CreateCollectionOptions, DocumentView, IndexTuningPatch } from '../engine/types.js';
+import { benchCollection, type RecallBenchJson, type RecallBenchOptions } from '../engine/bench/recall.js';
+import { tuningJson, type TuningJson } from '../ui/tuning.js';
 
 export type { RecordPage, ScrollSpec };
 
@@ -43,10 +48,19 @@ export interface Backend {
   indexField(collection: string, key: string, kind: PayloadIndexKind): Promise<number>;
   cacheStats(): Promise<CacheStats[]>;
   clearCache(model: string | undefined): Promise<number>;
+  /** Index settings as stored and in force; with a patch, changed first (piramid index-config). */
+  indexTuning(collection: string, patch?: IndexTuningPatch): Promise<TuningJson>;
+  /** Recall of the index against exact search on the collection's own vectors (piramid bench). */
+  bench(collection: string, options: RecallBenchOptions): Promise<RecallBenchJson>;
   /** A page of records in id order (Collection.scroll), after skipping `offset` of them. */
   scrollRecords(spec: ScrollSpec): Promise<RecordPage>;
   /** Records by id (document or chunk ids), in the order asked; undefined where none exists. */
   getRecords(collection: string, ids: string[], options?: { withVector?: boolean }): Promise<(DocumentView | undefined)[]>;
+  /** `piramid verify`: checks (and with repair rebuilds derived data of) collections. */
+  verify(options: { collections?: string[]; repair?: boolean }): Promise<VerifyReport>;
+  compact(collection: string): Promise<CompactResult>;
+  /** Writes a backup archive into `out`; the summary is read back from the archive by the caller. */
+  backup(out: Writable, options: { collections?: string[]; includeIndexes?: boolean; onProgress?: (progress: BackupProgress) => void }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -112,12 +126,33 @@ export class EmbeddedBackend implements Backend {
     return this.db.embeddingCache.clear(model);
   }
 
+  async indexTuning(collection: string, patch?: IndexTuningPatch): Promise<TuningJson> {
+    const found = await this.db.collection(collection);
+    return tuningJson(patch === undefined ? await found.indexTuning() : await found.updateIndexTuning(patch));
+  }
+
+  async bench(collection: string, options: RecallBenchOptions): Promise<RecallBenchJson> {
+    return benchCollection(await this.db.collection(collection), options);
+  }
+
   scrollRecords(spec: ScrollSpec): Promise<RecordPage> {
     return runScroll(this.db, spec);
   }
 
   async getRecords(collection: string, ids: string[], options: { withVector?: boolean } = {}): Promise<(DocumentView | undefined)[]> {
     return (await this.db.collection(collection)).get(ids, options);
+  }
+
+  verify(options: { collections?: string[]; repair?: boolean }): Promise<VerifyReport> {
+    return this.db.verify(options);
+  }
+
+  compact(collection: string): Promise<CompactResult> {
+    return this.db.compact(collection);
+  }
+
+  async backup(out: Writable, options: { collections?: string[]; includeIndexes?: boolean; onProgress?: (progress: BackupProgress) => void }): Promise<void> {
+    await this.db.backup(out, options);
   }
 
   close(): Promise<void> {

@@ -1,9 +1,15 @@
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { VerifyReport } from '../engine/database.js';
+import type { CompactResult } from '../engine/ops/compact.js';
 import type { QueryJson } from '../cli/query-runner.js';
 import { ErrorCodes, PiramidError, type ErrorCode, type ErrorLocation } from '../engine/errors.js';
 import type { ItemError } from '../engine/ingest/ingest.js';
 import type { PayloadIndexKind } from '../engine/store/payload-index.js';
 import type { DocumentView } from '../engine/types.js';
-import type { CreateBody, IngestQuery, QueryBody, ScrollBody } from '../server/schemas.js';
+import type { BenchBody, CreateBody, IngestQuery, QueryBody, ScrollBody, TuningBody } from '../server/schemas.js';
+import type { RecallBenchJson } from '../engine/bench/recall.js';
+import type { TuningJson } from '../ui/tuning.js';
 import type { StatsJson } from '../ui/stats.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -153,6 +159,18 @@ export class PiramidClient {
     return this.request('PUT', `/v1/collections/${encodeURIComponent(name)}/index-fields`, { key, kind });
   }
 
+  async indexTuning(name: string): Promise<TuningJson> {
+    return this.request('GET', `/v1/collections/${encodeURIComponent(name)}/index`);
+  }
+
+  async updateIndexTuning(name: string, body: TuningBody): Promise<TuningJson> {
+    return this.request('PATCH', `/v1/collections/${encodeURIComponent(name)}`, body);
+  }
+
+  async bench(name: string, body: BenchBody): Promise<RecallBenchJson> {
+    return this.request('POST', `/v1/collections/${encodeURIComponent(name)}/bench`, body);
+  }
+
   async cacheStats(): Promise<{ models: CacheModelJson[] }> {
     return this.request('GET', '/v1/cache');
   }
@@ -186,6 +204,33 @@ export class PiramidClient {
       body: stream,
       duplex: 'half',
     });
+  }
+
+  /** Maintenance runs as long as it takes: no client timeout. */
+  async verify(body: { collections?: string[]; repair?: boolean }): Promise<VerifyReport> {
+    return this.send<VerifyReport>('POST', '/v1/verify', { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  }
+
+  async compact(name: string): Promise<CompactResult> {
+    return this.send<CompactResult>('POST', `/v1/collections/${encodeURIComponent(name)}/compact`, { headers: { 'content-type': 'application/json' }, body: '{}' });
+  }
+
+  /** Streams the server's backup archive (POST /v1/backup) into `out`; resolves once all of it is written. */
+  async backup(out: Writable, body: { collections?: string[]; include_indexes?: boolean }): Promise<void> {
+    const headers: Record<string, string> = { accept: 'application/gzip', 'content-type': 'application/json' };
+    if (this.apiKey !== undefined) headers['api-key'] = this.apiKey;
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}/v1/backup`, { method: 'POST', headers, body: JSON.stringify(body) });
+    } catch (err) {
+      throw this.connectionError(err);
+    }
+    if (!response.ok || response.body === null) throw this.errorFrom(response.status, await response.text(), 'POST /v1/backup');
+    try {
+      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), out);
+    } catch (err) {
+      throw this.connectionError(err);
+    }
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,10 +1,15 @@
+import type { Writable } from 'node:stream';
+import type { VerifyReport } from '../engine/database.js';
+import type { CompactResult } from '../engine/ops/compact.js';
 import type { QueryJson, QuerySpec } from '../cli/query-runner.js';
 import type { CacheStats } from '../engine/embed/embedding-cache.js';
 import { PiramidError, isPiramidError, type ErrorLocation } from '../engine/errors.js';
 import type { IngestSummary, ItemError } from '../engine/ingest/ingest.js';
 import type { Source } from '../engine/ingest/sources.js';
 import type { PayloadIndexKind } from '../engine/store/payload-index.js';
-import type { CollectionStats, CreateCollectionOptions, DocumentView, IndexKind, Metric } from '../engine/types.js';
+import type { CollectionStats, CreateCollectionOptions, DocumentView, IndexKind, IndexTuningPatch, Metric } from '../engine/types.js';
+import type { RecallBenchJson, RecallBenchOptions } from '../engine/bench/recall.js';
+import type { TuningJson } from '../ui/tuning.js';
 import type { CreateBody, IngestQuery, QueryBody, ScrollBody } from '../server/schemas.js';
 import type { StatsJson } from '../ui/stats.js';
 import type { Backend, BackendIngestOptions, RecordPage, ScrollSpec } from './backend.js';
@@ -49,7 +54,11 @@ export class RemoteBackend implements Backend {
       const { kind, m, efSearch, nlist, nprobe } = options.index;
       body.index = { kind, ...(m === undefined ? {} : { m }), ...(efSearch === undefined ? {} : { ef_search: efSearch }), ...(nlist === undefined ? {} : { nlist }), ...(nprobe === undefined ? {} : { nprobe }) };
     }
-    return statsFromJson(await this.client.create(name, body));
+    const created = statsFromJson(await this.client.create(name, body));
+    // The create route knows no ef_construction: it is a tuning knob, set right after.
+    const efConstruction = typeof options.index === 'object' ? options.index.efConstruction : undefined;
+    if (efConstruction !== undefined) await this.client.updateIndexTuning(name, { ef_construction: efConstruction });
+    return created;
   }
 
   async dropCollection(name: string): Promise<void> {
@@ -66,6 +75,11 @@ export class RemoteBackend implements Backend {
   }
 
   async query(spec: QuerySpec): Promise<QueryJson> {
+    if (spec.exact === true) {
+      throw new PiramidError('INVALID_ARGUMENT', 'query --exact does not run through a server yet.', {
+        hint: 'Stop the server to query the folder directly, or use piramid bench to compare the index with exact search.',
+      });
+    }
     return this.client.query(spec.collection, queryBody(spec));
   }
 
@@ -179,6 +193,26 @@ export class RemoteBackend implements Backend {
     return (await this.client.indexField(collection, key, kind)).indexed;
   }
 
+  async indexTuning(collection: string, patch?: IndexTuningPatch): Promise<TuningJson> {
+    if (patch === undefined) return this.client.indexTuning(collection);
+    const body: { ef_search?: number | null; ef_construction?: number | null; nprobe?: number | null } = {};
+    if (patch.efSearch !== undefined) body.ef_search = patch.efSearch;
+    if (patch.efConstruction !== undefined) body.ef_construction = patch.efConstruction;
+    if (patch.nprobe !== undefined) body.nprobe = patch.nprobe;
+    return this.client.updateIndexTuning(collection, body);
+  }
+
+  /** Measured inside the server process (its latencies exclude HTTP); no progress is reported. */
+  async bench(collection: string, options: RecallBenchOptions): Promise<RecallBenchJson> {
+    return this.client.bench(collection, {
+      ...(options.queries === undefined ? {} : { queries: options.queries }),
+      ...(options.k === undefined ? {} : { k: options.k }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      ...(options.efSearch === undefined ? {} : { ef: [...options.efSearch] }),
+      ...(options.nprobe === undefined ? {} : { nprobe: [...options.nprobe] }),
+    });
+  }
+
   async cacheStats(): Promise<CacheStats[]> {
     return (await this.client.cacheStats()).models.map(({ model, entries, hits, misses }) => ({ model, entries, hits, misses }));
   }
@@ -202,6 +236,22 @@ export class RemoteBackend implements Backend {
     const { documents } = await this.client.getDocuments(collection, ids, options);
     const byId = new Map(documents.map((doc) => [doc.id, doc]));
     return ids.map((id) => byId.get(id));
+  }
+
+  verify(options: { collections?: string[]; repair?: boolean }): Promise<VerifyReport> {
+    return this.client.verify(options);
+  }
+
+  compact(collection: string): Promise<CompactResult> {
+    return this.client.compact(collection);
+  }
+
+  /** The server writes the archive from its own open database; progress is the bytes received. */
+  backup(out: Writable, options: { collections?: string[]; includeIndexes?: boolean }): Promise<void> {
+    return this.client.backup(out, {
+      ...(options.collections === undefined ? {} : { collections: options.collections }),
+      ...(options.includeIndexes === undefined ? {} : { include_indexes: options.includeIndexes }),
+    });
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { AbstractSublevel } from 'abstract-level';
+import type { AbstractSnapshot, AbstractSublevel } from 'abstract-level';
 import { PiramidError } from './errors.js';
 import type { RootLevel } from './store/collection-store.js';
 import type { CollectionConfig } from './types.js';
@@ -46,9 +46,11 @@ export class Catalog {
     }
   }
 
-  async list(): Promise<CollectionConfig[]> {
+  /** Every collection's config, by name; as of `snapshot` when given (backups). */
+  async list(snapshot?: AbstractSnapshot): Promise<CollectionConfig[]> {
     const configs: CollectionConfig[] = [];
-    for await (const [key, value] of this.sub.iterator({ gte: COLLECTION_PREFIX, lt: `${COLLECTION_PREFIX}\uffff` })) {
+    const range = { gte: COLLECTION_PREFIX, lt: `${COLLECTION_PREFIX}\uffff` };
+    for await (const [key, value] of this.sub.iterator(snapshot === undefined ? range : { ...range, snapshot })) {
       if (key.startsWith(COLLECTION_PREFIX) && typeof value === 'object') configs.push(value);
     }
     return configs.sort((a, b) => a.name.localeCompare(b.name));
@@ -62,6 +64,11 @@ export class Catalog {
   async put(config: CollectionConfig): Promise<void> {
     // Catalog changes are rare and everything hangs off them: always fsync'd.
     await this.sub.batch().put(COLLECTION_PREFIX + config.name, config).write({ sync: true });
+  }
+
+  /** Puts a config into someone else's atomic batch (raw root keys), e.g. compaction's. */
+  stage(batch: { put(key: string, value: string): unknown }, config: CollectionConfig): void {
+    batch.put(this.sub.prefix + COLLECTION_PREFIX + config.name, JSON.stringify(config));
   }
 
   async delete(name: string): Promise<void> {

@@ -4,6 +4,8 @@ import { parseDocument, type ValidDocument } from './document.js';
 import type { Embedder } from './embed/embedder.js';
 import { PiramidError } from './errors.js';
 import type { CollectionIndex } from './index/collection-index.js';
+import type { FaissVectorIndex } from './index/faiss-index.js';
+import { DEFAULT_EF_CONSTRUCTION, DEFAULT_HNSW_M } from './index/index-plan.js';
 import { readIndexTrailer } from './index/index-file.js';
 import type { CollectionStore, Counts, DocumentWrite, LabelledDelete, LabelledWrite, RawBatch, WriteSet } from './store/collection-store.js';
 import type { PayloadIndex, PayloadIndexKind } from './store/payload-index.js';
@@ -18,6 +20,8 @@ import type {
   DocumentInput,
   DocumentView,
   EmbeddingCacheStats,
+  IndexTuning,
+  IndexTuningPatch,
   SearchHit,
   SearchOptions,
   SearchResult,
@@ -39,6 +43,8 @@ export interface CollectionDeps {
   keywordIndex: KeywordIndex;
   /** Persists a changed config (the catalog entry). */
   saveConfig: (config: CollectionConfig) => Promise<void>;
+  /** Puts a changed config into an atomic batch of the caller's (raw root keys). */
+  stageConfig: (batch: RawBatch, config: CollectionConfig) => void;
 }
 
 export interface WriteOptions {
@@ -73,6 +79,9 @@ export interface ScrollPage {
   next?: string;
 }
 
+/** What maintenance (verify, compact, backup) works on: the collection's parts, writes held. */
+export type CollectionParts = Pick<CollectionDeps, 'config' | 'store' | 'index' | 'indexPath' | 'payloadIndex' | 'keywordIndex' | 'saveConfig' | 'stageConfig'>;
+
 export const DEFAULT_K = 10;
 const SCROLL_PAGE = 1000;
 const MAX_K = 10_000;
@@ -89,7 +98,9 @@ export class Collection {
   private counts: Counts | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly deps: CollectionDeps) {}
+  constructor(private readonly deps: CollectionDeps) {
+    deps.index.persistConfigWith(deps.saveConfig);
+  }
 
   get name(): string {
     return this.deps.config.name;
@@ -321,6 +332,13 @@ export class Collection {
         return exact.candidates;
       }
     }
+    if (options.exact === true) {
+      // Every live record scored from its stored vector: independent of the approximate index.
+      plan.strategy = 'exact-scan';
+      const exact = await exactSearch(context, indexVector, this.deps.store.recordsInLabelOrder(), selection);
+      plan.scored = exact.scored;
+      return exact.candidates;
+    }
     const ann = await annSearch(context, indexVector, selection, options);
     plan.fetched = ann.fetched;
     if (ann.candidates.length >= selection.want || ann.exhausted || selection.accept === undefined) return ann.candidates;
@@ -411,9 +429,92 @@ export class Collection {
     };
   }
 
+  /** Live records' ids and stored vectors (as given, not normalised), in label order, in chunks. */
+  async *liveVectors(): AsyncGenerator<{ id: string; vector: Float32Array }[]> {
+    for await (const chunk of this.deps.store.recordsInLabelOrder()) {
+      const vectors = await this.deps.store.vectorsAt(chunk.map((entry) => entry.label));
+      yield chunk.flatMap(({ record }, i) => {
+        const vector = vectors[i];
+        return vector === undefined ? [] : [{ id: record.id, vector }];
+      });
+    }
+  }
+
+  /** An empty exact faiss index (Flat) of this collection's dimension and metric, in index space. */
+  createExactIndex(): FaissVectorIndex {
+    return this.deps.index.createExact();
+  }
+
+  /** The index settings as stored and the values queries and adds use now. */
+  async indexTuning(): Promise<IndexTuning> {
+    await this.deps.index.ensure(await this.labelsIssued());
+    const settings = this.config.index;
+    const now = this.deps.index.effectiveSearch();
+    const effective: IndexTuning['effective'] = {};
+    if (now.description?.startsWith('HNSW') === true) {
+      effective.m = settings.m ?? DEFAULT_HNSW_M;
+      effective.efConstruction = settings.efConstruction ?? DEFAULT_EF_CONSTRUCTION;
+    }
+    if (now.efSearch !== undefined) effective.efSearch = now.efSearch;
+    if (now.nlist !== undefined && now.description?.startsWith('IVF') === true) effective.nlist = now.nlist;
+    if (now.nprobe !== undefined) effective.nprobe = now.nprobe;
+    return { collection: this.name, settings: { ...settings }, indexState: now.description ?? 'Flat', effective };
+  }
+
+  /**
+   * Changes search defaults (efSearch, nprobe) and the HNSW build candidate list (efConstruction,
+   * for vectors added from now on) without rebuilding anything; null restores a default.
+   */
+  async updateIndexTuning(patch: IndexTuningPatch): Promise<IndexTuning> {
+    const kind = this.config.index.kind;
+    const knobs: [keyof IndexTuningPatch, string, readonly string[], number][] = [
+      ['efSearch', 'ef_search', ['hnsw'], 10_000],
+      ['efConstruction', 'ef_construction', ['hnsw'], 4096],
+      ['nprobe', 'nprobe', ['ivf', 'auto'], 65_536],
+    ];
+    for (const [key, name, kinds, max] of knobs) {
+      const value = patch[key];
+      if (value === undefined) continue;
+      if (!kinds.includes(kind)) {
+        throw new PiramidError('INVALID_ARGUMENT', `${name} does not apply to collection "${this.name}": its index is ${kind}.`, {
+          hint: `${name} tunes ${kinds.join('/')} indexes.`,
+        });
+      }
+      if (value !== null && (!Number.isInteger(value) || value < 1 || value > max)) {
+        throw new PiramidError('INVALID_ARGUMENT', `${name} must be an integer from 1 to ${max}; got ${value}.`);
+      }
+    }
+    await this.exclusive(async () => {
+      const settings = this.config.index;
+      for (const [key] of knobs) {
+        const value = patch[key];
+        if (value === null) delete settings[key];
+        else if (value !== undefined) settings[key] = value;
+      }
+      await this.deps.saveConfig(this.config);
+    });
+    return this.indexTuning();
+  }
+
   /** Writes the index checkpoint if it is behind. */
   async checkpoint(): Promise<boolean> {
     return this.exclusive(() => this.deps.index.checkpoint());
+  }
+
+  /**
+   * Runs `work` on the collection's parts while no write runs (writes queue behind it); cached
+   * counts and the next label are re-read afterwards, since maintenance may change them.
+   */
+  async maintain<T>(work: (parts: CollectionParts) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      try {
+        const { config, store, index, indexPath, payloadIndex, keywordIndex, saveConfig, stageConfig } = this.deps;
+        return await work({ config, store, index, indexPath, payloadIndex, keywordIndex, saveConfig, stageConfig });
+      } finally {
+        this.counts = undefined;
+        this.nextLabel = undefined;
+      }
+    });
   }
 
   /** Waits for queued writes, then checkpoints. The collection is unusable afterwards. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
 import { Level } from 'level';
 import { Catalog, validateCollectionName } from './catalog.js';
 import { Collection } from './collection.js';
@@ -8,6 +9,12 @@ import type { Embedder } from './embed/embedder.js';
 import { EmbeddingCache } from './embed/embedding-cache.js';
 import { createEmbedderFactory, parseEmbedderSpec, type EmbedderFactory, type EmbedderRequest } from './embed/registry.js';
 import { PiramidError } from './errors.js';
+import { writeBackup, type BackupOptions, type BackupSummary } from './ops/backup.js';
+import { compactCollection, type CompactResult } from './ops/compact.js';
+import { repairCollection, type Repair } from './ops/repair.js';
+import { scanRange } from './ops/scan.js';
+import { checkCollection, problem, type CollectionCheck, type VerifyProblem } from './ops/verify.js';
+import { asStorageError } from './storage-errors.js';
 import { CollectionIndex } from './index/collection-index.js';
 import type { FaissBinding } from './index/faiss-index.js';
 import { loadFaissBinding } from './index/faiss-binding.js';
@@ -36,6 +43,19 @@ export interface OpenOptions {
   onWarning?: (warning: EngineWarning) => void;
 }
 
+/** One collection's check; with repair, the state after it, what was found first and what was rebuilt. */
+export interface CollectionReport extends CollectionCheck {
+  found: VerifyProblem[];
+  repaired: Repair[];
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Leftovers in the folder that no collection owns. */
+  folder: { problems: VerifyProblem[]; found: VerifyProblem[]; repaired: number };
+  collections: CollectionReport[];
+}
+
 const LEVEL_FOLDER = 'db';
 const INDEX_FOLDER = 'indexes';
 
@@ -61,7 +81,13 @@ export class Database {
 
   static async open(location: string, options: OpenOptions = {}): Promise<Database> {
     const folder = resolve(location);
-    if (options.createIfMissing !== false) await mkdir(join(folder, INDEX_FOLDER), { recursive: true });
+    if (options.createIfMissing !== false) {
+      try {
+        await mkdir(join(folder, INDEX_FOLDER), { recursive: true });
+      } catch (err) {
+        throw asStorageError(err, folder);
+      }
+    }
     const level: RootLevel = new Level<string, string>(join(folder, LEVEL_FOLDER));
     try {
       await level.open({ createIfMissing: options.createIfMissing !== false });
@@ -71,6 +97,8 @@ export class Database {
     const catalog = new Catalog(level);
     try {
       await catalog.checkFormat(folder);
+      // With the lock held, a checkpoint temp file is the leftover of a process killed mid-write.
+      await removeCheckpointLeftovers(join(folder, INDEX_FOLDER));
     } catch (err) {
       await level.close();
       throw err;
@@ -133,6 +161,7 @@ export class Database {
       payloadIndex: new PayloadIndex(this.level, name),
       keywordIndex: new KeywordIndex(this.level, name),
       saveConfig: (changed) => this.catalog.put(changed),
+      stageConfig: (batch, changed) => this.catalog.stage(batch, changed),
       cacheStats: async () => {
         if (config.embedder === null || this.options.embeddingCache === false) return null;
         const stats = await this.embeddingCache.statsFor(`${config.embedder.name}:${config.embedder.model}`);
@@ -152,6 +181,115 @@ export class Database {
     await this.catalog.delete(name);
     await new CollectionStore(this.level, name).clear();
     await rm(this.indexPath(name), { force: true });
+  }
+
+  /**
+   * Checks collections (all, or the named ones) and the folder for leftovers; with `repair`,
+   * rebuilds what is derived (indexes, counters) from the records and removes leftovers, then
+   * checks again. Writes to each collection wait while it is checked.
+   */
+  async verify(options: { collections?: readonly string[]; repair?: boolean } = {}): Promise<VerifyReport> {
+    this.assertOpen();
+    const configs = await this.catalog.list();
+    const names = options.collections ?? configs.map((c) => c.name);
+    const collections: CollectionReport[] = [];
+    for (const name of names) {
+      const collection = await this.collection(name);
+      collections.push(
+        await collection.maintain(async (parts) => {
+          const found = await checkCollection(parts);
+          if (options.repair !== true || found.ok) return { ...found, found: found.problems, repaired: [] };
+          const repaired = await repairCollection(parts, found);
+          return { ...(await checkCollection(parts)), found: found.problems, repaired };
+        }),
+      );
+    }
+    let folder = await this.folderLeftovers(configs.map((c) => c.name));
+    const folderFound = folder.map((leftover) => leftover.problem);
+    if (options.repair === true && folder.length > 0) {
+      for (const leftover of folder) await leftover.remove();
+      folder = await this.folderLeftovers(configs.map((c) => c.name));
+    }
+    const problems = folder.map((leftover) => leftover.problem);
+    return {
+      ok: problems.length === 0 && collections.every((c) => c.ok),
+      folder: { problems, found: folderFound, repaired: folderFound.length - problems.length },
+      collections,
+    };
+  }
+
+  /** Writes a point-in-time backup archive of collections to `out` (see ops/backup.ts). */
+  async backup(out: Writable, options: BackupOptions = {}): Promise<BackupSummary> {
+    this.assertOpen();
+    return writeBackup(
+      {
+        root: this.level,
+        catalog: this.catalog,
+        collection: async (name) => {
+          const collection = await this.collection(name);
+          return { store: new CollectionStore(this.level, name), indexPath: this.indexPath(name), checkpoint: () => collection.checkpoint() };
+        },
+      },
+      out,
+      options,
+    );
+  }
+
+  /** Rebuilds a collection without its deleted records (see ops/compact.ts). */
+  async compact(name: string): Promise<CompactResult> {
+    return (await this.collection(name)).maintain(compactCollection);
+  }
+
+  /**
+   * Replaces (or adds) collection `name` with the one of the same name in the data folder
+   * `stagedFolder` (closed, made by a restore): every key is swapped in ONE atomic batch with the
+   * catalog entry, then the staged index checkpoint is renamed into place. A crash before the batch
+   * changes nothing; after it, a missing or foreign checkpoint is rebuilt on open.
+   */
+  async adoptCollection(stagedFolder: string, name: string): Promise<void> {
+    this.assertOpen();
+    const open = this.collections.get(name);
+    if (open !== undefined) await open.close();
+    this.collections.delete(name);
+    const staged: RootLevel = new Level<string, string>(join(stagedFolder, LEVEL_FOLDER));
+    await staged.open({ createIfMissing: false });
+    try {
+      const config = await new Catalog(staged).get(name);
+      if (config === undefined) throw new TypeError(`staged folder has no collection ${name}`);
+      const range = new CollectionStore(this.level, name).keyRange;
+      const batch = this.level.batch();
+      for await (const chunk of scanRange(this.level, range.gte, range.lt)) for (const [key] of chunk) batch.del(key as unknown as string, { keyEncoding: 'buffer' });
+      for await (const chunk of scanRange(staged, range.gte, range.lt)) {
+        for (const [key, value] of chunk) batch.put(key as unknown as string, value as unknown as string, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+      }
+      this.catalog.stage(batch, config);
+      await batch.write({ sync: true });
+    } finally {
+      await staged.close();
+    }
+    const stagedIndex = join(stagedFolder, INDEX_FOLDER, `${name}.pidx`);
+    await rename(stagedIndex, this.indexPath(name)).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await rm(this.indexPath(name), { force: true });
+    });
+  }
+
+  /** Index files and key ranges that no collection owns (an interrupted drop), as problems to remove. */
+  private async folderLeftovers(known: readonly string[]): Promise<{ problem: VerifyProblem; remove: () => Promise<void> }[]> {
+    const names = new Set(known);
+    const leftovers: { problem: VerifyProblem; remove: () => Promise<void> }[] = [];
+    const files = await readdir(join(this.location, INDEX_FOLDER)).catch(() => [] as string[]);
+    for (const file of files) {
+      if (file.endsWith('.pidx') && names.has(file.slice(0, -'.pidx'.length))) continue;
+      const path = join(this.location, INDEX_FOLDER, file);
+      leftovers.push({ problem: problem('ORPHAN_INDEX_FILE', `${path} belongs to no collection.`), remove: () => rm(path, { force: true }) });
+    }
+    for (const name of await collectionKeyNames(this.level)) {
+      if (names.has(name)) continue;
+      const store = new CollectionStore(this.level, name);
+      leftovers.push({ problem: problem('ORPHAN_DATA', `Stored keys of "${name}", which is no collection (an interrupted drop).`), remove: () => store.clear() });
+    }
+    return leftovers;
   }
 
   /** Checkpoints every open collection's index, releases models and the folder lock. */
@@ -250,7 +388,34 @@ export class Database {
   }
 }
 
+async function removeCheckpointLeftovers(folder: string): Promise<void> {
+  const files = await readdir(folder).catch(() => [] as string[]);
+  for (const file of files) if (/\.pidx\.tmp-\d+$/.test(file)) await rm(join(folder, file), { force: true });
+}
+
+/** Names of the collections that have keys in the store (`!c~<name>~...`), by skipping from one to the next. */
+async function collectionKeyNames(level: RootLevel): Promise<string[]> {
+  const names: string[] = [];
+  const iterator = level.keys({ gte: '!c~', lt: '!c\x7f' });
+  try {
+    for (;;) {
+      const key = await iterator.next();
+      if (key === undefined) break;
+      const end = key.indexOf('~', 3);
+      if (end < 0) break;
+      const name = key.slice(3, end);
+      names.push(name);
+      iterator.seek(`!c~${name}~\x7f`);
+    }
+  } finally {
+    await iterator.close();
+  }
+  return names;
+}
+
 function translateOpenError(err: unknown, folder: string): unknown {
+  const storage = asStorageError(err, folder);
+  if (storage !== err) return storage;
   const cause = (err as { cause?: { code?: string } }).cause;
   if (cause?.code === 'LEVEL_LOCKED') {
     return new PiramidError('DATABASE_LOCKED', `Data folder ${folder} is in use by another process (lock: ${join(folder, LEVEL_FOLDER, 'LOCK')}).`, {

@@ -21,6 +21,14 @@ export const ErrorCodes = [
   'INDEX_CORRUPT',
   'NATIVE_UNAVAILABLE',
   'IO_ERROR',
+  /** The disk holding the data folder is full: the write was refused, nothing acknowledged is lost. */
+  'DISK_FULL',
+  /** The data folder (or the disk) is read-only. */
+  'READ_ONLY',
+  /** A backup archive failed a check (truncated, corrupted, not a piramid backup). */
+  'ARCHIVE_INVALID',
+  /** A restore would overwrite existing data without --force. */
+  'TARGET_EXISTS',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];

@@ -7,6 +7,8 @@ import { errorHandler } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { nativeRoutes } from './routes/native.js';
 import { qdrantRoutes } from './routes/qdrant.js';
+import { opsRoutes } from './routes/ops.js';
+import { tuningRoutes } from './routes/tuning.js';
 import { HealthResponse, errorResponses, sharedSchemas } from './schemas.js';
 
 export interface AppOptions {
@@ -104,5 +106,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
   await app.register(nativeRoutes, { prefix: '/v1', db, ...(metrics === undefined ? {} : { metrics }) });
   await app.register(qdrantRoutes, { db, ...(metrics === undefined ? {} : { metrics }) });
+  await app.register(tuningRoutes, { prefix: '/v1', db });
+  await app.register(opsRoutes, { prefix: '/v1', db });
   return app;
 }

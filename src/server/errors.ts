@@ -31,6 +31,10 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   INDEX_CORRUPT: 500,
   NATIVE_UNAVAILABLE: 500,
   IO_ERROR: 500,
+  DISK_FULL: 507,
+  READ_ONLY: 503,
+  ARCHIVE_INVALID: 400,
+  TARGET_EXISTS: 409,
 };
 
 export function httpStatusFor(code: ErrorCode): number {

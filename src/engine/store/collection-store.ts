@@ -1,5 +1,7 @@
 import type { AbstractSublevel } from 'abstract-level';
 import type { Level } from 'level';
+import { dirname } from 'node:path';
+import { asStorageError } from '../storage-errors.js';
 import type { IndexFileStamp } from '../index/index-file.js';
 import type { StoredRecord } from '../types.js';
 import { decodeLabel, encodeLabel } from './keys.js';
@@ -104,6 +106,33 @@ export class CollectionStore {
     this.meta = root.sublevel<string, number>(`${this.prefix}meta`, { valueEncoding: 'json' });
     this.files = root.sublevel<string, IndexFileStamp>(`${this.prefix}file`, { valueEncoding: 'json' });
     this.documents = root.sublevel<string, DocumentEntry>(`${this.prefix}docs`, { valueEncoding: 'json' });
+  }
+
+  /** Raw key prefixes of each part on the root (`!c~<name>~rec!`...), for maintenance scans. */
+  get keyPrefixes(): Readonly<Record<'ids' | 'records' | 'vectors' | 'meta' | 'files' | 'documents', string>> {
+    return {
+      ids: this.ids.prefix,
+      records: this.records.prefix,
+      vectors: this.vectors.prefix,
+      meta: this.meta.prefix,
+      files: this.files.prefix,
+      documents: this.documents.prefix,
+    };
+  }
+
+  /** Every key of the collection lies in [gte, lt) on the root, derived indexes included. */
+  get keyRange(): { gte: string; lt: string } {
+    const start = `!${this.prefix}`;
+    return { gte: start, lt: `${start}\x7f` };
+  }
+
+  get rootLevel(): RootLevel {
+    return this.root;
+  }
+
+  /** Sets the live counters (verify --repair, after counting). */
+  async setCounts(counts: Counts): Promise<void> {
+    await this.meta.batch().put(COUNT_KEY, counts.records).put(DOCUMENTS_KEY, counts.documents).write({ sync: true });
   }
 
   async labelsOf(ids: readonly string[]): Promise<(number | undefined)[]> {
@@ -255,7 +284,11 @@ export class CollectionStore {
     const after = { records: before.records + recordDelta, documents: before.documents + documentDelta };
     if (recordDelta !== 0) batch.put(this.meta.prefix + COUNT_KEY, JSON.stringify(after.records));
     if (documentDelta !== 0) batch.put(this.meta.prefix + DOCUMENTS_KEY, JSON.stringify(after.documents));
-    await batch.write({ sync });
+    try {
+      await batch.write({ sync });
+    } catch (err) {
+      throw asStorageError(err, dirname(this.root.location));
+    }
     return after;
   }
 
@@ -264,6 +297,15 @@ export class CollectionStore {
     // Everything under "!c~<name>~", including the sublevels of the derived indexes.
     const start = `!${this.prefix}`;
     await this.root.clear({ gte: start, lt: `${start}\x7f` });
+  }
+
+  /** Asks LevelDB to compact the collection's key range now, freeing what deletes left behind. */
+  async compactStorage(): Promise<void> {
+    const root: unknown = this.root;
+    const { gte, lt } = this.keyRange;
+    if (typeof root === 'object' && root !== null && typeof (root as Partial<CompactableLevel>).compactRange === 'function') {
+      await (root as CompactableLevel).compactRange(gte, lt);
+    }
   }
 
   /** Approximate bytes the collection occupies in LevelDB (0 where the backend cannot tell). */
@@ -278,6 +320,10 @@ export class CollectionStore {
 
 interface SizedLevel {
   approximateSize(start: string, end: string): Promise<number>;
+}
+
+interface CompactableLevel {
+  compactRange(start: string, end: string): Promise<void>;
 }
 
 function hasApproximateSize(db: unknown): db is SizedLevel {

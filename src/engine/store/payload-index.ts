@@ -31,6 +31,11 @@ export class PayloadIndex {
     this.postings = root.sublevel<string, string>(`c~${collectionName}~pidx`, {});
   }
 
+  /** Raw key prefix of the postings on the root, for maintenance scans. */
+  get keyPrefix(): string {
+    return this.postings.prefix;
+  }
+
   /** Postings a record with this metadata contributes to the given indexes. */
   operationsFor(recordId: string, metadata: Metadata | undefined, indexes: Readonly<Record<string, PayloadIndexKind>>): string[] {
     const keys: string[] = [];

@@ -126,6 +126,11 @@ export class KeywordIndex {
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw new TypeError(`invalid chunkSize ${this.chunkSize}`);
   }
 
+  /** Raw key prefix of the index on the root, for maintenance scans. */
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
   /** The operations that index `text` as record `recordId` (which must not be indexed already). */
   operationsToAdd(recordId: string, text: string): KeywordOps {
     const terms = this.analyze(text);
