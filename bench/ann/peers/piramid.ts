@@ -1,0 +1,122 @@
+/**
+ * Piramid through its engine API (Database / Collection), on its default index and on IVF and
+ * HNSW with the same parameters as raw faiss. After each build the folder is closed (checkpoint)
+ * and reopened, and the very index Piramid built (its checkpoint file: a faiss file with a trailer
+ * faiss ignores) is searched beside it by raw faiss-node, route B and route A, typed input and the
+ * number[] input faiss-node ships with: the floor for Piramid's query overhead and what the binding
+ * patch and the AVX2/OpenBLAS build bought, same index, same parameters, interleaved.
+ */
+import { join } from 'node:path';
+import { Database, type Collection, type CreateCollectionOptions } from '../../../src/index.js';
+import { loadFaissNative } from '../../../src/engine/index/faiss-native.js';
+import { nowMs } from '../../stats.js';
+import { projectVersion } from '../env.js';
+import { sweep, timedBuild, type Searcher } from '../measure.js';
+import { EXACT, efSearchPoints, nprobePoints } from '../plan.js';
+import { emptyOutput, errorText, type PeerContext } from '../peer.js';
+import type { SeriesResult, SweepPoint, WorkerOutput } from '../types.js';
+import { faissSearcher, faissVersion } from './faiss.js';
+
+const BATCH = 2000;
+
+interface Config {
+  key: 'default' | 'ivf' | 'hnsw';
+  create: CreateCollectionOptions;
+  label: string;
+  points: SweepPoint[];
+}
+
+export function piramidSearcher(collection: Collection): Searcher {
+  let options: { efSearch?: number; nprobe?: number } = {};
+  const one = async (query: Float32Array, k: number): Promise<number[]> => {
+    const result = await collection.search(query, { k, ...options });
+    return result.hits.map((hit) => Number(hit.id));
+  };
+  return {
+    set: (point) => {
+      options = point.value === null ? {} : point.param === 'nprobe' ? { nprobe: point.value } : { efSearch: point.value };
+    },
+    one,
+    // No batch call in the engine: concurrent calls, as a server would make them.
+    batch: (queries, nq, k) => Promise.all(Array.from({ length: nq }, (_, i) => one(queries.subarray(i * (queries.length / nq), (i + 1) * (queries.length / nq)), k))),
+  };
+}
+
+export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
+  const out = emptyOutput();
+  const { data, plan } = ctx;
+  const dir = join(ctx.workDir, 'piramid');
+  out.artifacts.dataDir = dir;
+  const version = projectVersion();
+  const configs: Config[] = [
+    { key: 'default', create: {}, label: 'default index', points: EXACT },
+    { key: 'ivf', create: { index: { kind: 'ivf', nlist: plan.ivf.nlist } }, label: `ivf nlist=${plan.ivf.nlist}`, points: nprobePoints(plan) },
+    { key: 'hnsw', create: { index: { kind: 'hnsw', m: plan.hnsw.m } }, label: `hnsw m=${plan.hnsw.m}`, points: efSearchPoints(plan) },
+  ];
+  const rawB = loadFaissNative();
+  const rawA = ctx.routeAAddon === undefined ? undefined : loadFaissNative(ctx.routeAAddon);
+  for (const config of configs) {
+    const name = `ann_${config.key}`;
+    try {
+      ctx.log(`piramid ${config.label}: ingest ${data.n} vectors in batches of ${BATCH}`);
+      const built = await timedBuild(async () => {
+        const started = nowMs();
+        const db = await Database.open(dir);
+        const collection = await db.createCollection(name, { embedder: 'none', dimension: data.dim, metric: 'cosine', ...config.create });
+        for (let i = 0; i < data.n; i += BATCH) {
+          const docs = [];
+          for (let j = i; j < Math.min(data.n, i + BATCH); j++) docs.push({ id: String(j), vector: data.base.subarray(j * data.dim, (j + 1) * data.dim) });
+          await collection.upsert(docs);
+        }
+        const ingested = nowMs();
+        const stats = await collection.stats();
+        await db.close();
+        return { stats, closeMs: nowMs() - ingested, addMs: ingested - started };
+      });
+      const { stats, closeMs, addMs } = built.value;
+      const db = await Database.open(dir);
+      const collection = await db.collection(name);
+      const file = join(dir, 'indexes', `${name}.pidx`);
+      const id = `piramid ${config.key}`;
+      const series: SeriesResult = {
+        id,
+        library: 'piramid (engine API)',
+        version,
+        index: `${config.label} → ${stats.indexState}`,
+        n: data.n,
+        build: {
+          seconds: built.seconds,
+          addSeconds: addMs / 1000,
+          memoryMb: built.memoryMb,
+          note: `upsert in batches of ${BATCH} (LevelDB + faiss), then close: checkpoint ${(closeMs / 1000).toFixed(1)} s included`,
+        },
+        points: [],
+        notes: [],
+      };
+      const searchers: Record<string, Searcher> = { [id]: piramidSearcher(collection) };
+      const same: SeriesResult[] = [];
+      const sameAs = (sid: string, library: string, ver: string, note: string): void => {
+        same.push({ id: sid, library, version: ver, index: stats.indexState, sameIndexAs: id, n: data.n, points: [], notes: [note] });
+      };
+      searchers[`faiss-node@${config.key}`] = faissSearcher(rawB, rawB.Index.read(file));
+      sameAs(`faiss-node@${config.key}`, 'faiss-node (route B)', faissVersion(rawB), "searching piramid's own index file");
+      if (rawA !== undefined) {
+        const indexA = rawA.Index.read(file);
+        searchers[`faiss-node route A@${config.key}`] = faissSearcher(rawA, indexA);
+        sameAs(`faiss-node route A@${config.key}`, 'faiss-node (route A)', faissVersion(rawA), 'Debian libfaiss (generic), Float32Array input');
+        searchers[`faiss-node as shipped@${config.key}`] = faissSearcher(rawA, indexA, 'array');
+        sameAs(`faiss-node as shipped@${config.key}`, 'faiss-node as shipped (route A, number[])', faissVersion(rawA), 'number[] input as unpatched faiss-node takes it (unpatched has no setParam: stuck at nprobe 1 / efSearch 16)');
+      }
+      const results = await sweep(searchers, config.points, data, ctx.measure(config.key === 'default' && stats.indexState === 'Flat' ? 'slow' : 'fast'), ctx.log);
+      series.points = results[id] ?? [];
+      for (const s of same) s.points = results[s.id] ?? [];
+      out.series.push(series, ...same);
+      out.artifacts[`collection-${config.key}`] = name;
+      out.artifacts[`index-${config.key}`] = file;
+      await db.close();
+    } catch (err) {
+      out.errors.push(`piramid ${config.label}: ${errorText(err)}`);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,114 @@
+/** Issue 7/7's targets, each checked against this run's own measurements. */
+import { fmt } from '../stats.js';
+import { RECALL_TARGET, bestAt, samePoint, seriesById, type RunResult } from './results.js';
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+const ms = (value: number): string => `${fmt(value * 1000, 0)} µs`;
+
+export function checkTargets(run: RunResult): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const piramidIds = ['piramid ivf', 'piramid hnsw', 'piramid default'];
+
+  // 1. Within 1.15x raw faiss on the same index and parameters, at recall >= 0.95.
+  for (const kind of ['ivf', 'hnsw'] as const) {
+    const ours = seriesById(run, `piramid ${kind}`);
+    const raw = seriesById(run, `faiss-node@${kind}`);
+    const best = ours === undefined ? undefined : bestAt(ours);
+    const other = best === undefined ? undefined : samePoint(raw, best.point);
+    if (best === undefined || other === undefined) continue;
+    const ratio = best.point.single.p50Ms / other.single.p50Ms;
+    checks.push({
+      target: `piramid ${kind} in-process p50 ≤ 1.15× raw faiss-node, same index and ${best.point.param}, recall ≥ ${RECALL_TARGET}`,
+      measured: `${best.point.param} ${best.point.value ?? '-'} (recall ${fmt(best.point.recall, 3)}): ${ms(best.point.single.p50Ms)} vs ${ms(other.single.p50Ms)} = ${fmt(ratio, 2)}×`,
+      met: best.reached ? ratio <= 1.15 : false,
+    });
+  }
+
+  // 2. Faster than every peer at recall >= 0.95.
+  const ourBest = piramidIds
+    .map((id) => seriesById(run, id))
+    .flatMap((s) => {
+      const b = s === undefined ? undefined : bestAt(s);
+      return s !== undefined && b?.reached === true ? [{ s, p: b.point }] : [];
+    })
+    .sort((a, b) => a.p.single.p50Ms - b.p.single.p50Ms)[0];
+  if (ourBest !== undefined) {
+    // Peers a Node developer would pick (route A's own builds are shown in the route table instead).
+    for (const peer of run.series.filter((s) => !s.id.startsWith('piramid') && s.sameIndexAs === undefined && !s.id.startsWith('faiss-node route A'))) {
+      const theirs = bestAt(peer);
+      if (theirs === undefined) continue;
+      const ratio = theirs.point.single.p50Ms / ourBest.p.single.p50Ms;
+      checks.push({
+        target: `piramid (best: ${ourBest.s.id}${ourBest.p.value === null ? '' : ` ${ourBest.p.param} ${ourBest.p.value}`}) faster than ${peer.id} at recall ≥ ${RECALL_TARGET}`,
+        measured: theirs.reached
+          ? `${ms(ourBest.p.single.p50Ms)} vs ${ms(theirs.point.single.p50Ms)} (${peer.id}${theirs.point.value === null ? '' : ` ${theirs.point.param} ${theirs.point.value}`}): piramid ${fmt(ratio, 2)}× faster${peer.n !== ourBest.s.n ? ` (peer on n=${peer.n})` : ''}`
+          : `${peer.id} never reached recall ${RECALL_TARGET} (best ${fmt(theirs.point.recall, 3)})`,
+        met: theirs.reached ? ratio > 1 : true,
+      });
+    }
+  }
+
+  // 3. Default index of a large collection: recall 0.95 with a build of <= 10 s.
+  const def = seriesById(run, 'piramid default');
+  const defBest = def === undefined ? undefined : bestAt(def);
+  if (def?.build !== undefined && defBest !== undefined) {
+    checks.push({
+      target: `default index at n=${def.n}: recall ≥ ${RECALL_TARGET} with a build ≤ 10 s`,
+      measured: `${def.index}: recall ${fmt(defBest.point.recall, 3)}, build ${fmt(def.build.seconds, 1)} s (p50 ${ms(defBest.point.single.p50Ms)})`,
+      met: defBest.reached && def.build.seconds <= 10,
+    });
+  }
+
+  // 4-5. HTTP.
+  if (run.http !== undefined) {
+    const h = run.http;
+    const extra = (h.sequential.p50Ms - h.inProcess.p50Ms) * 1000;
+    checks.push({
+      target: 'HTTP p50 at 1 connection ≤ in-process p50 + 150 µs',
+      measured: `${ms(h.sequential.p50Ms)} vs ${ms(h.inProcess.p50Ms)} in-process: +${fmt(extra, 0)} µs`,
+      met: extra <= 150,
+    });
+    const sixteen = h.load.find((l) => l.connections === 16);
+    if (sixteen !== undefined) {
+      const ratio = sixteen.requestsPerSecond / h.inProcess.qps;
+      checks.push({
+        target: 'HTTP at 16 connections ≥ 1.6× single-thread in-process QPS',
+        measured: `${fmt(sixteen.requestsPerSecond, 0)} req/s vs ${fmt(h.inProcess.qps, 0)} q/s = ${fmt(ratio, 2)}×`,
+        met: ratio >= 1.6,
+      });
+    }
+  }
+
+  // 6. One-shot CLI.
+  if (run.oneShot !== undefined) {
+    const ratio = run.oneShot.cliMs / run.oneShot.bareMs;
+    checks.push({
+      target: 'one-shot `piramid query --vector` ≤ 1.5× a bare node process searching the same faiss file once',
+      measured: `${fmt(run.oneShot.cliMs, 0)} ms vs ${fmt(run.oneShot.bareMs, 0)} ms = ${fmt(ratio, 2)}×`,
+      met: ratio <= 1.5,
+    });
+  }
+
+  // 7. Ingest.
+  if (def?.build !== undefined && def.index.endsWith('Flat')) {
+    const rate = def.n / (def.build.addSeconds ?? def.build.seconds);
+    checks.push({ target: 'ingest with vectors given into flat ≥ 100k vectors/s', measured: `${fmt(rate, 0)} vectors/s (upserts, without the checkpoint)`, met: rate >= 100_000 });
+  }
+  for (const kind of ['ivf', 'hnsw'] as const) {
+    const ours = seriesById(run, `piramid ${kind}`)?.build;
+    const raw = seriesById(run, `faiss-node ${kind}`)?.build;
+    if (ours === undefined || raw === undefined) continue;
+    const ratio = (ours.addSeconds ?? ours.seconds) / raw.seconds;
+    checks.push({
+      target: `ingest into ${kind} ≤ 1.2× the time of raw faiss add (train + add)`,
+      measured: `${fmt(ours.addSeconds ?? ours.seconds, 1)} s vs ${fmt(raw.seconds, 1)} s = ${fmt(ratio, 2)}×`,
+      met: ratio <= 1.2,
+    });
+  }
+  return checks;
+}

@@ -1,0 +1,14 @@
+/** What the runner asks of a worker process. */
+export const PEERS = ['piramid', 'faiss', 'faiss-route-a', 'hnswlib', 'usearch', 'lancedb', 'vectra'] as const;
+export type PeerName = (typeof PEERS)[number];
+
+export interface WorkerSpec {
+  peer: PeerName;
+  quick: boolean;
+  n?: number;
+  nq?: number;
+  workDir: string;
+  routeAAddon?: string;
+  /** File the worker writes its WorkerOutput JSON to. */
+  out: string;
+}
