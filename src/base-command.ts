@@ -83,9 +83,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Opens the data folder once per command; closed (index checkpointed) in finally(). */
-  protected async openDatabase(options: { createIfMissing?: boolean; embed?: EmbedderConnection } = {}): Promise<Database> {
+  protected async openDatabase(options: { createIfMissing?: boolean; embed?: EmbedderConnection; syncWrites?: boolean } = {}): Promise<Database> {
     this.database ??= await Database.open(this.flags['data-dir'], {
       createIfMissing: options.createIfMissing ?? true,
+      syncWrites: options.syncWrites === true,
       embedderFactory: createEmbedderFactory(options.embed ?? {}),
       onWarning: (w) => warning(`${w.collection}: ${w.message}`),
     });

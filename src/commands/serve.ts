@@ -24,6 +24,7 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
     port: Flags.integer({ char: 'p', description: 'Port to listen on (0: any free port).', default: 6333, min: 0, max: 65535 }),
     'api-key': Flags.string({ description: 'Read-write API key (repeatable); clients send it as "api-key" or "Authorization: Bearer".', env: 'PIRAMID_API_KEY', multiple: true }),
     'read-only-api-key': Flags.string({ description: 'API key allowed on read routes only (repeatable).', env: 'PIRAMID_READ_ONLY_API_KEY', multiple: true }),
+    sync: Flags.boolean({ description: 'fsync every write before acknowledging it (survives power loss; slower). A request can also ask with "sync": true.', default: false }),
     insecure: Flags.boolean({ description: 'Allow listening on a non-loopback address without an API key.', default: false }),
     'body-limit': Flags.integer({ description: 'Largest JSON request body, in bytes (JSONL ingest bodies are streamed).', default: DEFAULT_BODY_LIMIT, min: 1024 }),
     'log-level': Flags.string({
@@ -46,7 +47,7 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
       });
     }
     const tls = flags['tls-cert'] !== undefined && flags['tls-key'] !== undefined ? await readTls(flags['tls-cert'], flags['tls-key']) : undefined;
-    const db = await this.openDatabase({ embed: embedConnection(flags) });
+    const db = await this.openDatabase({ embed: embedConnection(flags), syncWrites: flags.sync });
     const app = await buildApp({
       db,
       apiKeys: { readWrite, readOnly },

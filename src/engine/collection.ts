@@ -43,6 +43,8 @@ export interface CollectionDeps {
   keywordIndex: KeywordIndex;
   /** Persists a changed config (the catalog entry). */
   saveConfig: (config: CollectionConfig) => Promise<void>;
+  /** fsync every write unless a call says otherwise (`serve --sync`). */
+  syncWrites?: boolean;
   /** Puts a changed config into an atomic batch of the caller's (raw root keys). */
   stageConfig: (batch: RawBatch, config: CollectionConfig) => void;
 }
@@ -186,7 +188,7 @@ export class Collection {
       });
       if (deletes.length > 0 || documents.length > 0) {
         const derived = await this.derivedChanges([], deletes.map((d) => d.label));
-        this.counts = await store.write({ upserts: [], deletes, documents, derived }, options.sync === true, this.keywordStage([], deletes.map((d) => d.id)));
+        this.counts = await store.write({ upserts: [], deletes, documents, derived }, this.syncFor(options), this.keywordStage([], deletes.map((d) => d.id)));
       }
       return { deleted: unique.length - notFound.length, notFound };
     });
@@ -578,7 +580,7 @@ export class Collection {
     const replaced = upserts.flatMap((u) => (u.previousLabel === undefined ? [] : [u.previousLabel]));
     const derived = await this.derivedChanges(upserts.map((u) => u.record), [...replaced, ...deletes.map((d) => d.label)]);
     const keywords = this.keywordStage(upserts.map((u) => u.record), deletes.map((d) => d.id));
-    this.counts = await store.write({ upserts, deletes, documents, derived }, options.sync === true, keywords);
+    this.counts = await store.write({ upserts, deletes, documents, derived }, this.syncFor(options), keywords);
     this.nextLabel = firstLabel + upserts.length;
     await this.deps.index.append(
       upserts.map((write) => write.vector),
@@ -669,6 +671,10 @@ export class Collection {
       });
     }
     return embedder;
+  }
+
+  private syncFor(options: WriteOptions): boolean {
+    return (options.sync ?? this.deps.syncWrites) === true;
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

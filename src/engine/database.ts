@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Level } from 'level';
@@ -39,6 +39,8 @@ export interface OpenOptions {
   embeddingCache?: boolean;
   /** Loads the faiss binding; called at most once, on first index use. */
   faissBinding?: () => FaissBinding;
+  /** fsync every write before acknowledging it, unless a call asks otherwise (default false). */
+  syncWrites?: boolean;
   /** Called when the engine recovers from something worth telling the user about. */
   onWarning?: (warning: EngineWarning) => void;
 }
@@ -162,6 +164,7 @@ export class Database {
       keywordIndex: new KeywordIndex(this.level, name),
       saveConfig: (changed) => this.catalog.put(changed),
       stageConfig: (batch, changed) => this.catalog.stage(batch, changed),
+      syncWrites: this.options.syncWrites === true,
       cacheStats: async () => {
         if (config.embedder === null || this.options.embeddingCache === false) return null;
         const stats = await this.embeddingCache.statsFor(`${config.embedder.name}:${config.embedder.model}`);
@@ -237,7 +240,7 @@ export class Database {
 
   /** Rebuilds a collection without its deleted records (see ops/compact.ts). */
   async compact(name: string): Promise<CompactResult> {
-    return (await this.collection(name)).maintain(compactCollection);
+    return (await this.collection(name)).maintain((parts) => compactCollection(parts, () => folderBytes(this.location)));
   }
 
   /**
@@ -386,6 +389,22 @@ export class Database {
   private assertOpen(): void {
     if (this.closed) throw new PiramidError('DATABASE_CLOSED', `Database ${this.location} is closed.`);
   }
+}
+
+/** Bytes of every file under `folder` (what `du` would count, without block rounding). */
+async function folderBytes(folder: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(folder, { withFileTypes: true }).catch(() => [])) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) total += await folderBytes(path);
+    else if (entry.isFile()) {
+      total += await stat(path).then(
+        (info) => info.size,
+        () => 0, // removed meanwhile (LevelDB compaction)
+      );
+    }
+  }
+  return total;
 }
 
 async function removeCheckpointLeftovers(folder: string): Promise<void> {

@@ -11,7 +11,7 @@ export interface CompactResult {
   records: number;
   /** Labels of deleted or replaced records that were dropped. */
   dropped: number;
-  /** Collection bytes in LevelDB (approximate) plus the index file, before and after. */
+  /** Bytes of the whole data folder on disk (LevelDB files and index files), before and after. */
   bytesBefore: number;
   bytesAfter: number;
   indexBytesBefore: number;
@@ -32,13 +32,13 @@ export interface CompactResult {
  * from it on next open (the old checkpoint's uid no longer matches). Payload and keyword indexes
  * are keyed by record id, not label, so they stay as they are.
  */
-export async function compactCollection(parts: CollectionParts): Promise<CompactResult> {
+export async function compactCollection(parts: CollectionParts, folderBytes: () => Promise<number>): Promise<CompactResult> {
   const started = performance.now();
   const { store, config } = parts;
   const root = store.rootLevel;
   const prefixes = store.keyPrefixes;
   const indexBytesBefore = await fileSize(parts.indexPath);
-  const bytesBefore = (await store.approximateSize()) + indexBytesBefore;
+  const bytesBefore = await folderBytes();
 
   // Live records in label order, with their raw bytes: renumbering keeps their relative order.
   const live: { label: number; record: Uint8Array }[] = [];
@@ -80,7 +80,7 @@ export async function compactCollection(parts: CollectionParts): Promise<Compact
     records: live.length,
     dropped: issued.length - live.length,
     bytesBefore,
-    bytesAfter: (await store.approximateSize()) + indexBytesAfter,
+    bytesAfter: await folderBytes(),
     indexBytesBefore,
     indexBytesAfter,
     index: built.index.description,

@@ -55,7 +55,8 @@ export async function restoreBackup(archive: string, dataDir: string, options: R
     options.onStage?.('checking');
     const check = await Database.open(data, { ...options.open, createIfMissing: false, embeddingCache: false });
     try {
-      const report = await check.verify();
+      // Repair rebuilds only derived data (an index left out of the archive): records must be whole.
+      const report = await check.verify({ repair: true });
       if (!report.ok) {
         const codes = report.collections.flatMap((c) => c.problems.map((p) => `${c.name}: ${p.code}`));
         throw new PiramidError('ARCHIVE_INVALID', `Backup archive ${archive} restores to data that fails verify (${codes.join(', ')}).`, {

@@ -84,6 +84,7 @@ export async function checkCollection(parts: CollectionParts): Promise<Collectio
   // vec: every label issued, dense from 0, dimension × 4 bytes each.
   const vectorBytes = config.dimension * 4;
   let labels = 0;
+  const withVector = new Set<number>();
   const badSize: number[] = [];
   const gaps: number[] = [];
   for await (const keys of scanPrefix(root, prefixes.vectors, { chunkSize: 1024 })) {
@@ -91,6 +92,7 @@ export async function checkCollection(parts: CollectionParts): Promise<Collectio
       const label = decodeLabel(key);
       if (label !== labels) gaps.push(labels);
       if (value.byteLength !== vectorBytes) badSize.push(label);
+      withVector.add(label);
       labels = label + 1;
     }
   }
@@ -117,7 +119,7 @@ export async function checkCollection(parts: CollectionParts): Promise<Collectio
         continue;
       }
       if (idOfLabel.get(label) !== record.id) withoutId.push(record.id);
-      if (label >= labels) withoutVector.push(record.id);
+      if (!withVector.has(label)) withoutVector.push(record.id);
       live.set(record.id, record);
     }
   }
