@@ -88,10 +88,9 @@ export async function sweep(
         p99s[id]?.push(percentile(pass.latencies, 99));
         qps[id]?.push(count / (pass.wallMs / 1000));
         if (options.batch && searcher.batch !== undefined) {
-          const queries = data.queries.subarray(0, data.nq * data.dim);
           const t = nowMs();
-          await call(searcher.batch(queries, data.nq, K));
-          batchQps[id]?.push(data.nq / ((nowMs() - t) / 1000));
+          await call(searcher.batch(data.queries.subarray(0, count * data.dim), count, K));
+          batchQps[id]?.push(count / ((nowMs() - t) / 1000));
         }
       }
     }

@@ -88,7 +88,7 @@ export function renderSection(run: RunResult, plotFiles: readonly string[]): str
 
   lines.push('### Piramid, raw faiss-node and route A on the same index', '');
   const sameRows: string[][] = [];
-  for (const kind of ['default', 'ivf', 'hnsw']) {
+  for (const kind of ['default', 'auto', 'ivf', 'hnsw']) {
     const ours = seriesById(run, `piramid ${kind}`);
     if (ours === undefined) continue;
     const raw = seriesById(run, `faiss-node@${kind}`);

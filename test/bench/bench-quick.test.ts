@@ -94,10 +94,15 @@ describe('npm run bench -- --quick', { timeout: 240_000 }, () => {
   });
 
   test('piramid and raw faiss-node searching the same index find the same neighbours', () => {
-    for (const kind of ['default', 'ivf', 'hnsw']) {
+    for (const kind of ['default', 'auto', 'ivf', 'hnsw']) {
       const ours = run.series.find((s) => s.id === `piramid ${kind}`);
       const raw = run.series.find((s) => s.id === `faiss-node@${kind}`);
-      assert.deepEqual(ours?.points.map((p) => p.recall), raw?.points.map((p) => p.recall), kind);
+      if (kind === 'auto' && ours === undefined) continue; // the engine has no auto index yet
+      for (const p of raw?.points ?? []) {
+        const same = ours?.points.find((q) => q.param === p.param && q.value === p.value);
+        assert.equal(same?.recall, p.recall, `${kind} ${p.param} ${p.value ?? ''}`);
+      }
+      assert.ok((raw?.points.length ?? 0) > 0, kind);
     }
   });
 

@@ -7,7 +7,7 @@
  * patch and the AVX2/OpenBLAS build bought, same index, same parameters, interleaved.
  */
 import { join } from 'node:path';
-import { Database, type Collection, type CreateCollectionOptions } from '../../../src/index.js';
+import { Database, INDEX_KINDS, type Collection, type CreateCollectionOptions, type IndexKind } from '../../../src/index.js';
 import { loadFaissNative } from '../../../src/engine/index/faiss-native.js';
 import { nowMs } from '../../stats.js';
 import { projectVersion } from '../env.js';
@@ -20,7 +20,7 @@ import { faissSearcher, faissVersion } from './faiss.js';
 const BATCH = 2000;
 
 interface Config {
-  key: 'default' | 'ivf' | 'hnsw';
+  key: 'default' | 'auto' | 'ivf' | 'hnsw';
   create: CreateCollectionOptions;
   label: string;
   points: SweepPoint[];
@@ -50,6 +50,8 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
   const version = projectVersion();
   const configs: Config[] = [
     { key: 'default', create: {}, label: 'default index', points: EXACT },
+    // The engine's self-tuning index (Flat, then IVF with a calibrated nprobe), where it exists.
+    ...((INDEX_KINDS as readonly string[]).includes('auto') ? [{ key: 'auto' as const, create: { index: 'auto' as IndexKind }, label: 'auto', points: EXACT }] : []),
     { key: 'ivf', create: { index: { kind: 'ivf', nlist: plan.ivf.nlist } }, label: `ivf nlist=${plan.ivf.nlist}`, points: nprobePoints(plan) },
     { key: 'hnsw', create: { index: { kind: 'hnsw', m: plan.hnsw.m } }, label: `hnsw m=${plan.hnsw.m}`, points: efSearchPoints(plan) },
   ];
@@ -107,8 +109,19 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
         searchers[`faiss-node as shipped@${config.key}`] = faissSearcher(rawA, indexA, 'array');
         sameAs(`faiss-node as shipped@${config.key}`, 'faiss-node as shipped (route A, number[])', faissVersion(rawA), 'number[] input as unpatched faiss-node takes it (unpatched has no setParam: stuck at nprobe 1 / efSearch 16)');
       }
-      const results = await sweep(searchers, config.points, data, ctx.measure(config.key === 'default' && stats.indexState === 'Flat' ? 'slow' : 'fast'), ctx.log);
-      series.points = results[id] ?? [];
+      const exact = stats.indexState === 'Flat';
+      const measure = ctx.measure(exact ? 'slow' : 'fast');
+      const own = config.points.length === 1 && config.points[0]?.value === null && !exact;
+      if (own) {
+        // Piramid's own setting (its default or calibrated nprobe / efSearch) is not known here:
+        // measure it alone, then everyone on the same explicit settings.
+        const alone = await sweep({ [id]: searchers[id] as Searcher }, [{ param: 'own setting', value: null }], data, measure, ctx.log);
+        series.points.push(...(alone[id] ?? []));
+        series.notes.push(`"own setting": the ${stats.indexState} index at the search parameters piramid chose itself`);
+      }
+      const sweepPoints = own ? (stats.indexState.startsWith('HNSW') ? efSearchPoints(plan) : nprobePoints(plan)) : config.points;
+      const results = await sweep(searchers, sweepPoints, data, measure, ctx.log);
+      series.points.push(...(results[id] ?? []));
       for (const s of same) s.points = results[s.id] ?? [];
       out.series.push(series, ...same);
       out.artifacts[`collection-${config.key}`] = name;
