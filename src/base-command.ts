@@ -6,6 +6,7 @@ import { RemoteBackend } from './client/remote-backend.js';
 import { Database } from './engine/database.js';
 import { createEmbedderFactory, type EmbedderConnection } from './engine/embed/registry.js';
 import { isPiramidError } from './engine/errors.js';
+import { asStorageError } from './engine/storage-errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { formatError, info, warning } from './ui/output.js';
 
@@ -141,12 +142,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     try {
       await backend?.close();
       await database?.close();
+    } catch (closeErr) {
+      // The command's own error (if any) is the one to report; a failed close after success is reported here.
+      if (err === undefined) await this.catch(asStorageError(closeErr, this.flags['data-dir']) as Error);
+      else warning(`could not close ${this.flags['data-dir']} cleanly: ${(closeErr as Error).message}`);
     } finally {
       await super.finally(err);
     }
   }
 
-  protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
+  protected override async catch(thrown: Error & { exitCode?: number }): Promise<void> {
+    // A full disk or a read-only folder, however it surfaced, is said in plain words.
+    const err = asStorageError(thrown, this.flags?.['data-dir'] ?? DEFAULT_DATA_DIR) as Error & { exitCode?: number };
     if (isPiramidError(err)) {
       // A server-only failure (no API key, ...) keeps the server's code and has its own exit code.
       const remote = err instanceof RemoteError ? err : undefined;

@@ -300,7 +300,20 @@ export class Database {
     if (this.closed) return;
     this.closed = true;
     try {
-      for (const collection of this.collections.values()) await collection.close();
+      for (const collection of this.collections.values()) {
+        try {
+          await collection.close();
+        } catch (err) {
+          // The checkpoint is derived data: without it the next open replays from LevelDB. Closing
+          // must still release the folder (a full disk is the usual cause).
+          const reason = asStorageError(err, this.location);
+          this.options.onWarning?.({
+            code: 'CHECKPOINT_FAILED',
+            collection: collection.name,
+            message: `Index checkpoint not written (${(reason as Error).message}); the next open replays it from the stored vectors.`,
+          });
+        }
+      }
     } finally {
       this.collections.clear();
       const embedders = await Promise.allSettled(this.embedders.values());

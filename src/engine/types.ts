@@ -8,7 +8,8 @@ export type { PayloadIndexKind };
 export const METRICS = ['cosine', 'dot', 'l2'] as const;
 export type Metric = (typeof METRICS)[number];
 
-export const INDEX_KINDS = ['flat', 'hnsw', 'ivf'] as const;
+/** auto: exact (Flat) while small, then IVF trained (and retrained as it grows) with nprobe calibrated for recall. */
+export const INDEX_KINDS = ['flat', 'hnsw', 'ivf', 'auto'] as const;
 export type IndexKind = (typeof INDEX_KINDS)[number];
 
 export type Metadata = Record<string, unknown>;
@@ -20,10 +21,42 @@ export interface IndexSettings {
   m?: number;
   /** HNSW: default candidate list size at search time. */
   efSearch?: number;
+  /** HNSW: candidate list size while inserting (graph quality vs build time); applies to later adds. */
+  efConstruction?: number;
   /** IVF: number of lists; chosen from the collection size at training time when absent. */
   nlist?: number;
   /** IVF: default lists probed at search time; derived from nlist when absent. */
   nprobe?: number;
+  /**
+   * Written by the engine when it trains IVF lists (auto, or ivf without nprobe): the smallest
+   * nprobe that reached the target recall@10 on a sample of the collection's own vectors.
+   */
+  calibrated?: IvfCalibration;
+}
+
+export interface IvfCalibration {
+  nlist: number;
+  nprobe: number;
+  /** recall@10 measured at that nprobe (stored vectors as queries, their own record excluded). */
+  recall: number;
+  /** Live vectors when it was measured. */
+  count: number;
+}
+
+/** Search-time and build-time knobs changeable after creation; null puts a knob back to its default. */
+export interface IndexTuningPatch {
+  efSearch?: number | null;
+  efConstruction?: number | null;
+  nprobe?: number | null;
+}
+
+/** A collection's index settings as stored, and the values in force now (stored, else defaults). */
+export interface IndexTuning {
+  collection: string;
+  settings: IndexSettings;
+  /** The faiss structure in use now, e.g. `IVF632,Flat`, or `Flat` for auto/ivf not yet trained. */
+  indexState: string;
+  effective: { m?: number; efSearch?: number; efConstruction?: number; nlist?: number; nprobe?: number };
 }
 
 /** Which embedder a collection was created with; vectors from any other are refused. */
@@ -112,6 +145,8 @@ export interface SearchOptions {
   efSearch?: number;
   /** IVF lists probed for this query. */
   nprobe?: number;
+  /** Score every live record (no approximate index): exact results, at the cost of a full scan. */
+  exact?: boolean;
   withVector?: boolean;
   /** Return the best chunk of each document: k distinct documents. */
   groupByDocument?: boolean;
@@ -178,7 +213,7 @@ export interface EmbeddingCacheStats {
 
 /** Something the engine noticed and recovered from; presenters decide whether to show it. */
 export interface EngineWarning {
-  code: 'INDEX_REBUILT' | 'INDEX_REPLAYED';
+  code: 'INDEX_REBUILT' | 'INDEX_REPLAYED' | 'CHECKPOINT_FAILED';
   collection: string;
   message: string;
 }
