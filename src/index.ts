@@ -1,5 +1,11 @@
 /** Piramid as a library: open a data folder, use its collections. The CLI is built on this. */
-export { Database, type OpenOptions } from './engine/database.js';
+export { Database, type OpenOptions, type VerifyReport, type CollectionReport } from './engine/database.js';
+export { restoreBackup, type RestoreOptions, type RestoreResult } from './engine/ops/restore-backup.js';
+export { inspectArchive } from './engine/ops/restore.js';
+export type { BackupOptions, BackupProgress, BackupSummary } from './engine/ops/backup.js';
+export type { BackupManifest } from './engine/ops/archive-format.js';
+export type { CompactResult } from './engine/ops/compact.js';
+export type { VerifyProblem, ProblemCode } from './engine/ops/verify.js';
 export { Collection, DEFAULT_K, type DeleteResult, type UpsertOptions, type WriteOptions } from './engine/collection.js';
 export { PiramidError, isPiramidError, ErrorCodes, type ErrorCode, type ErrorLocation } from './engine/errors.js';
 export type { Embedder, EmbedderInfo } from './engine/embed/embedder.js';

@@ -9,11 +9,11 @@ import type { Embedder } from './embed/embedder.js';
 import { EmbeddingCache } from './embed/embedding-cache.js';
 import { createEmbedderFactory, parseEmbedderSpec, type EmbedderFactory, type EmbedderRequest } from './embed/registry.js';
 import { PiramidError } from './errors.js';
-import { writeBackup, type BackupOptions, type BackupSummary } from './ops/backup.js';
-import { compactCollection, type CompactResult } from './ops/compact.js';
-import { repairCollection, type Repair } from './ops/repair.js';
-import { scanRange } from './ops/scan.js';
-import { checkCollection, problem, type CollectionCheck, type VerifyProblem } from './ops/verify.js';
+// Maintenance modules are imported when used: a one-shot query should not load tar and gzip.
+import type { BackupOptions, BackupSummary } from './ops/backup.js';
+import type { CompactResult } from './ops/compact.js';
+import type { Repair } from './ops/repair.js';
+import type { CollectionCheck, VerifyProblem } from './ops/verify.js';
 import { asStorageError } from './storage-errors.js';
 import { CollectionIndex } from './index/collection-index.js';
 import type { FaissBinding } from './index/faiss-index.js';
@@ -193,6 +193,8 @@ export class Database {
    */
   async verify(options: { collections?: readonly string[]; repair?: boolean } = {}): Promise<VerifyReport> {
     this.assertOpen();
+    const { checkCollection } = await import('./ops/verify.js');
+    const { repairCollection } = await import('./ops/repair.js');
     const configs = await this.catalog.list();
     const names = options.collections ?? configs.map((c) => c.name);
     const collections: CollectionReport[] = [];
@@ -224,6 +226,7 @@ export class Database {
   /** Writes a point-in-time backup archive of collections to `out` (see ops/backup.ts). */
   async backup(out: Writable, options: BackupOptions = {}): Promise<BackupSummary> {
     this.assertOpen();
+    const { writeBackup } = await import('./ops/backup.js');
     return writeBackup(
       {
         root: this.level,
@@ -240,6 +243,7 @@ export class Database {
 
   /** Rebuilds a collection without its deleted records (see ops/compact.ts). */
   async compact(name: string): Promise<CompactResult> {
+    const { compactCollection } = await import('./ops/compact.js');
     return (await this.collection(name)).maintain((parts) => compactCollection(parts, () => folderBytes(this.location)));
   }
 
@@ -254,6 +258,7 @@ export class Database {
     const open = this.collections.get(name);
     if (open !== undefined) await open.close();
     this.collections.delete(name);
+    const { scanRange } = await import('./ops/scan.js');
     const staged: RootLevel = new Level<string, string>(join(stagedFolder, LEVEL_FOLDER));
     await staged.open({ createIfMissing: false });
     try {
@@ -279,6 +284,7 @@ export class Database {
 
   /** Index files and key ranges that no collection owns (an interrupted drop), as problems to remove. */
   private async folderLeftovers(known: readonly string[]): Promise<{ problem: VerifyProblem; remove: () => Promise<void> }[]> {
+    const { problem } = await import('./ops/verify.js');
     const names = new Set(known);
     const leftovers: { problem: VerifyProblem; remove: () => Promise<void> }[] = [];
     const files = await readdir(join(this.location, INDEX_FOLDER)).catch(() => [] as string[]);
