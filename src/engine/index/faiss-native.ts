@@ -9,8 +9,8 @@
  * - `search` returns typed arrays: `distances: Float32Array`, `labels: Float64Array`, `n * k` of
  *   each for `n` queries (row-major: query `i`'s hits are `[i * k, (i + 1) * k)`). A missing hit
  *   has label `-1`.
- * - `setParam(name, value)` sets a search parameter through faiss' ParameterSpace
- *   (`efSearch` for HNSW, `nprobe` for IVF, ...); an unknown name for the index throws.
+ * - `setParam(name, value)` sets a parameter through faiss' ParameterSpace (`efSearch` and
+ *   `efConstruction` for HNSW, `nprobe` for IVF, ...); an unknown name for the index throws.
  * - `setOmpThreads(n)` / `getOmpThreads()`: OpenMP threads of the calling JS thread (a
  *   worker_thread has its own setting; `OMP_NUM_THREADS` sets the starting value).
  * - `reset()`; FAISS errors (including from add/search/write/removeIds) throw JS Errors.
@@ -48,7 +48,7 @@ export interface SearchResult {
 }
 
 /** Search parameters faiss 1.7.3's ParameterSpace knows for the index kinds Piramid uses. */
-export type SearchParamName = 'efSearch' | 'nprobe' | 'k_factor' | 'max_codes' | 'ht' | (string & Record<never, never>);
+export type SearchParamName = 'efSearch' | 'efConstruction' | 'nprobe' | 'k_factor' | 'max_codes' | 'ht' | (string & Record<never, never>);
 
 export interface Index {
   /** Number of vectors in the index. */
@@ -60,7 +60,10 @@ export interface Index {
   train(x: VectorInput): void;
   /** `x.length / d` queries at once; `k` must not exceed `ntotal()`. */
   search(x: VectorInput, k: number): SearchResult;
-  /** e.g. `setParam('efSearch', 64)` (HNSW), `setParam('nprobe', 8)` (IVF); saved with the index. */
+  /**
+   * e.g. `setParam('efSearch', 64)` (HNSW), `setParam('nprobe', 8)` (IVF); saved with the index.
+   * `efConstruction` (HNSW) applies to the adds that follow it.
+   */
   setParam(name: SearchParamName, value: number): void;
   /** Removes all vectors (keeps the training). */
   reset(): void;

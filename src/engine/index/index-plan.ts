@@ -1,47 +1,92 @@
 import type { IndexSettings, SearchOptions } from '../types.js';
 import type { SearchParams } from './faiss-index.js';
 
-/** Defaults chosen so recall@10 stays at or above 0.95 on clustered data (see test/engine). */
+/** Defaults chosen from measurements on GloVe-100 and 384-d clustered data (docs/tuning.md, bench/tuning.ts). */
 export const DEFAULT_HNSW_M = 32;
-export const DEFAULT_EF_SEARCH = 64;
+export const DEFAULT_EF_SEARCH = 128;
+/** HNSW candidate list while inserting; faiss' own default is 40 (docs/tuning.md). */
+export const DEFAULT_EF_CONSTRUCTION = 40;
+/**
+ * auto: a query on the exact Flat index scans count × dimension floats; past this many it trains
+ * IVF lists (about 10k vectors at 384 dims, 40k at 100 dims: ~0.4 ms per exact query here).
+ */
+export const AUTO_FLAT_MAX_FLOATS = 4_000_000;
+/** Recall@10 the calibrated nprobe must reach on the sample (above the 0.95 promised, for margin). */
+export const CALIBRATION_TARGET_RECALL = 0.96;
+/** Stored vectors used as queries when calibrating nprobe. */
+export const CALIBRATION_QUERIES = 100;
 /** k-means wants ~39 points per list; below this many vectors an IVF collection searches exactly. */
 export const IVF_MIN_TRAIN_VECTORS = 4096;
 const IVF_POINTS_PER_LIST = 39;
-/** Training on more than this many points per list buys nothing measurable. */
-export const IVF_MAX_TRAIN_POINTS_PER_LIST = 256;
+/**
+ * Training on more than this many points per list buys nothing measurable: GloVe-100 at 300k,
+ * IVF1024 trained on 64 vs 256 points per list reached the same recall@10 (0.953 vs 0.952 at
+ * nprobe 48) and trained 3.8× faster (docs/tuning.md).
+ */
+export const IVF_MAX_TRAIN_POINTS_PER_LIST = 64;
 
-/** Number of IVF lists for a collection of `count` vectors: ~4·√n, never starving k-means. */
-export function ivfListsFor(count: number, requested?: number): number {
+/** Number of IVF lists for a collection of `count` vectors: ~4·√n (ivf), never starving k-means. */
+export function ivfListsFor(count: number, requested?: number, perRoot = 4): number {
   if (requested !== undefined) return requested;
-  const byRoot = Math.round(4 * Math.sqrt(count));
+  const byRoot = Math.round(perRoot * Math.sqrt(count));
   return Math.max(1, Math.min(byRoot, Math.floor(count / IVF_POINTS_PER_LIST), 65536));
 }
+
+/**
+ * auto uses ~2·√n lists: at 300k GloVe-100 vectors IVF1024 (≈2√n) and IVF2191 (4√n) answer at
+ * recall 0.95 in about the same time (nprobe 48 vs 64), and the first trains ~6× faster.
+ */
+export const AUTO_LISTS_PER_ROOT = 2;
 
 export function defaultNprobe(nlist: number): number {
   return Math.min(nlist, Math.max(8, Math.ceil(nlist / 16)));
 }
 
 /**
- * The faiss factory description for a collection of `count` vectors. An IVF collection stays on
- * an exact Flat index until it holds enough vectors to train its lists.
+ * The faiss factory description for a collection of `count` vectors of `dimension`. An IVF
+ * collection stays on an exact Flat index until it holds enough vectors to train its lists; an auto
+ * collection until an exact query would scan more than AUTO_FLAT_MAX_FLOATS floats.
  */
-export function describeIndex(settings: IndexSettings, count: number): { description: string; nlist?: number } {
+export function describeIndex(settings: IndexSettings, count: number, dimension?: number): { description: string; nlist?: number } {
   switch (settings.kind) {
     case 'flat':
       return { description: 'Flat' };
     case 'hnsw':
       return { description: `HNSW${settings.m ?? DEFAULT_HNSW_M},Flat` };
-    case 'ivf': {
-      const nlist = ivfListsFor(count, settings.nlist);
+    case 'ivf':
+    case 'auto': {
+      // Without a dimension (a caller that builds for a known-large set), the IVF rule alone.
+      if (settings.kind === 'auto' && dimension !== undefined && count * dimension <= AUTO_FLAT_MAX_FLOATS) return { description: 'Flat' };
+      const nlist = ivfListsFor(count, settings.nlist, settings.kind === 'auto' ? AUTO_LISTS_PER_ROOT : 4);
       if (count < Math.max(IVF_MIN_TRAIN_VECTORS, nlist * IVF_POINTS_PER_LIST)) return { description: 'Flat' };
       return { description: `IVF${nlist},Flat`, nlist };
     }
   }
 }
 
-/** True when an IVF collection on its interim Flat index has grown enough to train. */
-export function shouldTrain(settings: IndexSettings, currentDescription: string, count: number): boolean {
-  return settings.kind === 'ivf' && currentDescription === 'Flat' && describeIndex(settings, count).description !== 'Flat';
+/**
+ * True when the index should be (re)built now: an IVF or auto collection on its interim Flat index
+ * has grown enough to train, or an auto collection has grown so that its lists should double
+ * (~4× the vectors it was trained on: amortised, each vector is re-added about once more).
+ */
+export function shouldTrain(settings: IndexSettings, currentDescription: string, count: number, dimension: number, currentNlist?: number): boolean {
+  if (settings.kind !== 'ivf' && settings.kind !== 'auto') return false;
+  const plan = describeIndex(settings, count, dimension);
+  if (currentDescription === 'Flat') return plan.description !== 'Flat';
+  return settings.kind === 'auto' && settings.nlist === undefined && currentNlist !== undefined && (plan.nlist ?? 0) >= 2 * currentNlist;
+}
+
+/** Whether a freshly trained IVF index should have its nprobe calibrated (no nprobe of the user's). */
+export function shouldCalibrate(settings: IndexSettings): boolean {
+  return (settings.kind === 'ivf' || settings.kind === 'auto') && settings.nprobe === undefined;
+}
+
+/** nprobe values tried by calibration, smallest first, up to nlist. */
+export function nprobeLadder(nlist: number): number[] {
+  const ladder: number[] = [];
+  for (let p = 1; p < nlist; p = p < 8 ? p * 2 : Math.ceil(p * 1.25)) ladder.push(p);
+  ladder.push(nlist);
+  return ladder;
 }
 
 /** Search parameters for one query: per-query overrides, then the collection's, then defaults. */
@@ -53,7 +98,8 @@ export function searchParams(
 ): SearchParams {
   if (description.startsWith('HNSW')) return { efSearch: options.efSearch ?? settings.efSearch ?? DEFAULT_EF_SEARCH };
   if (description.startsWith('IVF') && nlist !== undefined) {
-    return { nprobe: Math.min(nlist, options.nprobe ?? settings.nprobe ?? defaultNprobe(nlist)) };
+    const calibrated = settings.calibrated?.nlist === nlist ? settings.calibrated.nprobe : undefined;
+    return { nprobe: Math.min(nlist, options.nprobe ?? settings.nprobe ?? calibrated ?? defaultNprobe(nlist)) };
   }
   return {};
 }
