@@ -18,6 +18,8 @@ export interface QuerySpec {
   filter?: Filter;
   ef?: number;
   nprobe?: number;
+  /** Exact scoring of every live record, bypassing the approximate index. */
+  exact?: boolean;
   withVector?: boolean;
   groupByDocument?: boolean;
 }
@@ -42,6 +44,7 @@ export async function runQuery(db: Database, spec: QuerySpec): Promise<QueryJson
   if (spec.filter !== undefined) options.filter = spec.filter;
   if (spec.ef !== undefined) options.efSearch = spec.ef;
   if (spec.nprobe !== undefined) options.nprobe = spec.nprobe;
+  if (spec.exact === true) options.exact = true;
   if (spec.withVector === true) options.withVector = true;
   if (spec.groupByDocument === true) options.groupByDocument = true;
   if (spec.text !== undefined && spec.vector !== undefined && spec.mode !== 'hybrid') {

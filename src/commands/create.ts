@@ -21,15 +21,20 @@ export default class Create extends BaseCommand<typeof Create> {
   static override flags = {
     dim: Flags.integer({ description: 'Vector dimension (required with --embedder none; otherwise the model decides).', min: 1 }),
     metric: Flags.string({ description: 'Similarity metric.', options: [...METRICS], default: 'cosine' }),
-    index: Flags.string({ description: 'Index kind: flat (exact), hnsw or ivf (approximate).', options: [...INDEX_KINDS], default: 'flat' }),
+    index: Flags.string({
+      description: 'Index kind: auto (exact while small, then IVF tuned for recall >= 0.95), flat (always exact), hnsw or ivf (approximate).',
+      options: [...INDEX_KINDS],
+      default: 'auto',
+    }),
     embedder: Flags.string({
       description: 'Embedder for text: "use" (built-in, offline), "openai:<model>" (any OpenAI-compatible server), "ollama:<model>", or "none" (you supply vectors).',
       default: 'use',
     }),
     m: Flags.integer({ description: 'HNSW: links per node.', min: 4, max: 128 }),
     'ef-search': Flags.integer({ description: 'HNSW: default search candidate list size.', min: 1 }),
+    'ef-construction': Flags.integer({ description: 'HNSW: candidate list size while inserting (higher: better graph, slower adds).', min: 1, max: 4096 }),
     nlist: Flags.integer({ description: 'IVF: number of lists (default: chosen from the size when trained).', min: 1 }),
-    nprobe: Flags.integer({ description: 'IVF: default lists probed per query.', min: 1 }),
+    nprobe: Flags.integer({ description: 'IVF/auto: default lists probed per query (default: calibrated for recall when the lists are trained).', min: 1 }),
     'index-field': Flags.string({ description: 'Metadata key to index for filters, as key:keyword|integer|float (repeatable).', multiple: true }),
     'keyword-index': Flags.boolean({ description: 'Index texts for keyword (BM25) and hybrid search.', default: true, allowNo: true }),
     ...embedFlags,
@@ -41,6 +46,7 @@ export default class Create extends BaseCommand<typeof Create> {
     const index: IndexSettings = { kind: flags.index as IndexSettings['kind'] };
     if (flags.m !== undefined) index.m = flags.m;
     if (flags['ef-search'] !== undefined) index.efSearch = flags['ef-search'];
+    if (flags['ef-construction'] !== undefined) index.efConstruction = flags['ef-construction'];
     if (flags.nlist !== undefined) index.nlist = flags.nlist;
     if (flags.nprobe !== undefined) index.nprobe = flags.nprobe;
     const payloadIndexes: Record<string, PayloadIndexKind> = {};

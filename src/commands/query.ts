@@ -47,6 +47,7 @@ line of stdin with JSONL results in a pipe.`;
     'score-threshold': Flags.string({ description: 'Drop hits scoring below it (cosine/dot), or farther than it (l2).' }),
     ef: Flags.integer({ description: 'HNSW: candidate list size for this query (higher: better recall, slower).', min: 1 }),
     nprobe: Flags.integer({ description: 'IVF: lists probed for this query (higher: better recall, slower).', min: 1 }),
+    exact: Flags.boolean({ description: 'Score every record exactly instead of using the approximate index (slow on large collections).', default: false }),
     'with-vector': Flags.boolean({ description: "Include each hit's vector.", default: false }),
     'group-by-doc': Flags.boolean({ description: 'One hit per document (its best chunk): k distinct documents.', default: false }),
     format: Flags.string({ char: 'f', description: 'Output: table, json, jsonl (one hit a line), context (passages for a prompt).', options: [...FORMATS], default: 'table' }),
@@ -101,6 +102,7 @@ line of stdin with JSONL results in a pipe.`;
     if (flags['score-threshold'] !== undefined) spec.scoreThreshold = numberFlag('--score-threshold', flags['score-threshold']);
     if (flags.ef !== undefined) spec.ef = flags.ef;
     if (flags.nprobe !== undefined) spec.nprobe = flags.nprobe;
+    if (flags.exact) spec.exact = true;
     if (flags['with-vector']) spec.withVector = true;
     if (flags['group-by-doc']) spec.groupByDocument = true;
     return spec;

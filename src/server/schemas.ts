@@ -291,3 +291,78 @@ export const HealthResponse = Type.Object({ status: Type.String() });
 
 /** Shared schemas registered once with app.addSchema (referenced by $id). */
 export const sharedSchemas: TSchema[] = [ErrorSchema, StatsSchema];
+
+const TuningValues = {
+  m: Type.Optional(Type.Integer()),
+  ef_search: Type.Optional(Type.Integer()),
+  ef_construction: Type.Optional(Type.Integer()),
+  nlist: Type.Optional(Type.Integer()),
+  nprobe: Type.Optional(Type.Integer()),
+};
+
+/** PATCH /v1/collections/:name: search defaults and HNSW efConstruction; null restores the default. */
+export const TuningBody = Type.Object(
+  {
+    ef_search: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 10_000 }), Type.Null()], { description: 'HNSW: default candidate list of a query.' })),
+    ef_construction: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1, maximum: 4096 }), Type.Null()], { description: 'HNSW: candidate list while inserting (vectors added from now on).' }),
+    ),
+    nprobe: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 65_536 }), Type.Null()], { description: 'IVF/auto: default lists probed by a query.' })),
+  },
+  closed,
+);
+export type TuningBody = Static<typeof TuningBody>;
+
+export const TuningResponse = Type.Object({
+  collection: Type.String(),
+  kind: Type.String(),
+  index_state: Type.String({ description: 'The faiss structure in use now.' }),
+  settings: Type.Object(
+    {
+      ...TuningValues,
+      calibrated: Type.Optional(
+        Type.Object({ nlist: Type.Integer(), nprobe: Type.Integer(), recall: Type.Number(), count: Type.Integer() }, { description: 'nprobe the engine chose when it trained the lists.' }),
+      ),
+    },
+    { description: 'As stored with the collection (absent: the default).' },
+  ),
+  effective: Type.Object(TuningValues, { description: 'What queries and adds use now.' }),
+});
+
+export const BenchBody = Type.Object(
+  {
+    queries: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'Stored vectors used as queries (default 200).' })),
+    k: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default 10.' })),
+    seed: Type.Optional(Type.Integer({ description: 'Sampling seed (default 42).' })),
+    ef: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 32, description: 'HNSW: efSearch values to measure.' })),
+    nprobe: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 32, description: 'IVF: nprobe values to measure.' })),
+  },
+  closed,
+);
+export type BenchBody = Static<typeof BenchBody>;
+
+const Latency = Type.Object({ p50_ms: Type.Number(), p90_ms: Type.Number(), p99_ms: Type.Number(), mean_ms: Type.Number(), qps: Type.Number() });
+
+export const BenchResponse = Type.Object({
+  collection: Type.String(),
+  index: Type.String(),
+  index_state: Type.String(),
+  metric: Type.String(),
+  dimension: Type.Integer(),
+  count: Type.Integer(),
+  queries: Type.Integer(),
+  k: Type.Integer(),
+  seed: Type.Integer(),
+  exact: Type.Object({ latency: Latency }),
+  runs: Type.Array(
+    Type.Object({
+      setting: Type.String(),
+      ef_search: Type.Optional(Type.Integer()),
+      nprobe: Type.Optional(Type.Integer()),
+      recall: Type.Number(),
+      recall_min: Type.Number(),
+      latency: Latency,
+    }),
+  ),
+  took_ms: Type.Number(),
+});
