@@ -13,7 +13,8 @@ import type { KeywordIndex } from './text/keyword-index.js';
 import { compileFilter, describeFilter, indexableTerms, type Filter } from './query/filter.js';
 import { exactLimit, type QueryPlan } from './query/planner.js';
 import { reciprocalRankFusion, weightedFusion } from './query/fusion.js';
-import { annSearch, exactSearch, recordsByIds, type Candidate, type Selection } from './query/vector-search.js';
+import { annSearch, exactSearch, recordsByIds, type Candidate, type Selection, type VectorSearchContext } from './query/vector-search.js';
+import { SearchBatcher, type SearchBatcherStats } from './query/search-batcher.js';
 import type {
   CollectionConfig,
   CollectionStats,
@@ -99,6 +100,15 @@ export class Collection {
   /** Cached because every search needs them and only this object writes. */
   private counts: Counts | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
+  private batcher: SearchBatcher | undefined;
+
+  /**
+   * Coalesce plain vector searches (no filter, no grouping, vector mode) issued in the same turn of
+   * the event loop into one multi-query faiss call (see SearchBatcher): what a server wants, where
+   * requests that arrive together would otherwise wait for each other's synchronous searches. Off
+   * by default: a lone caller gains nothing from it. Answers are the same either way.
+   */
+  coalesceSearches = false;
 
   constructor(private readonly deps: CollectionDeps) {
     deps.index.persistConfigWith(deps.saveConfig);
@@ -110,6 +120,11 @@ export class Collection {
 
   get config(): CollectionConfig {
     return this.deps.config;
+  }
+
+  /** faiss calls made for coalesced searches and the queries they answered (see coalesceSearches). */
+  get searchBatches(): SearchBatcherStats {
+    return this.batcher?.stats ?? { calls: 0, queries: 0, batched: 0, largest: 0 };
   }
 
   /** Inserts, replaces or (when identical) skips documents; all validated before anything is written. */
@@ -320,8 +335,12 @@ export class Collection {
     writeIndexVector(vector, metric, indexVector, 0);
     await this.deps.index.ensure(await this.labelsIssued());
     const counts = await this.liveCounts();
-    const context = { store: this.deps.store, index: this.deps.index, metric, dimension, live: counts.records, documents: counts.documents };
+    const context: VectorSearchContext = { store: this.deps.store, index: this.deps.index, metric, dimension, live: counts.records, documents: counts.documents };
     const filter = options.filter;
+    if (this.coalesceSearches && filter === undefined && !selection.groupByDocument && (options.mode ?? 'vector') === 'vector' && options.exact !== true) {
+      this.batcher ??= new SearchBatcher((queries, k, params) => this.deps.index.search(queries, k, params), dimension);
+      context.batcher = this.batcher;
+    }
     plan.strategy = filter === undefined ? 'ann' : 'ann-postfilter';
     const indexed = filter === undefined ? null : await this.payloadCandidates(filter, exactLimit(counts.records));
     if (indexed !== null) {

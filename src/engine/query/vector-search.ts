@@ -2,6 +2,7 @@ import type { CollectionIndex } from '../index/collection-index.js';
 import type { CollectionStore } from '../store/collection-store.js';
 import type { Metric, SearchOptions, StoredRecord } from '../types.js';
 import { writeIndexVector } from '../vectors.js';
+import type { BatchParams, SearchBatcher } from './search-batcher.js';
 
 /** A scored record on its way to becoming a hit. */
 export interface Candidate {
@@ -18,6 +19,8 @@ export interface VectorSearchContext {
   /** Live records and documents (for over-fetch estimates). */
   live: number;
   documents: number;
+  /** Coalesces this search's index calls with concurrent ones (plain vector queries only). */
+  batcher?: SearchBatcher;
 }
 
 export interface Selection {
@@ -68,7 +71,8 @@ export async function annSearch(ctx: VectorSearchContext, query: Float32Array, s
   const nlist = index.ivfLists();
   let fetched = 0;
   for (;;) {
-    const raw = index.search(query, fetch, nprobe === undefined ? options : { ...options, nprobe });
+    const params = nprobe === undefined ? options : { ...options, nprobe };
+    const raw = ctx.batcher === undefined ? index.search(query, fetch, params) : await ctx.batcher.submit(query, fetch, batchParams(params));
     const labels: number[] = [];
     const scores: number[] = [];
     for (let i = 0; i < raw.labels.length; i++) {
@@ -105,6 +109,14 @@ export async function annSearch(ctx: VectorSearchContext, query: Float32Array, s
       fetch = Math.min(total, fetch * 2);
     }
   }
+}
+
+/** The options an index search reads (CollectionIndex.search: efSearch, nprobe), and only those. */
+function batchParams(options: SearchOptions): BatchParams {
+  const params: BatchParams = {};
+  if (options.efSearch !== undefined) params.efSearch = options.efSearch;
+  if (options.nprobe !== undefined) params.nprobe = options.nprobe;
+  return params;
 }
 
 /**

@@ -264,6 +264,8 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
     },
     async (request) => {
       const spec = querySpec(request.params.name, request.body);
+      // Requests that arrive together share faiss calls (Collection.coalesceSearches).
+      (await db.collection(spec.collection)).coalesceSearches = true;
       const result = await runQuery(db, spec);
       metrics?.queryDuration.observe({ collection: result.collection, mode: spec.mode ?? 'vector' }, result.took_ms / 1000);
       return result;

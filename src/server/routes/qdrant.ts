@@ -177,6 +177,8 @@ async function vectorSearch(collection: Collection, input: SearchInput): Promise
   if (input.score_threshold !== undefined && input.score_threshold !== null) options.scoreThreshold = input.score_threshold;
   const ef = input.params?.hnsw_ef;
   if (ef !== undefined && ef !== null) options.efSearch = ef;
+  // Requests that arrive together share faiss calls (Collection.coalesceSearches).
+  collection.coalesceSearches = true;
   return (await collection.search(input.vector, options)).hits;
 }
 
