@@ -13,6 +13,20 @@ export class ServerMetrics {
   readonly queryDuration: Histogram<'collection' | 'mode'>;
   readonly ingested: Counter<'collection'>;
 
+  /** Request-duration series by method, route and status: label objects built once per series. */
+  private readonly requestSeries = new Map<string, { observe: (seconds: number) => void }>();
+
+  /** Records one request (called on every response, so the series lookup is a string key). */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) {
+      series = this.requestDuration.labels({ method, route, status: String(status) });
+      this.requestSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
   constructor(db: Database, options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'piramid_' });
