@@ -268,18 +268,25 @@ export class CollectionIndex {
    */
   async buildDetached(vectors: readonly Float32Array[]): Promise<DetachedIndex> {
     const { config } = this.deps;
-    const plan = describeIndex(config.index, vectors.length);
+    const plan = describeIndex(config.index, vectors.length, config.dimension);
     const index = FaissVectorIndex.create(this.deps.binding(), config.dimension, config.metric, plan.description);
+    let sample: TrainingSample | undefined;
     if (!index.isTrained) {
       const capacity = Math.min(vectors.length, (plan.nlist ?? 1) * IVF_MAX_TRAIN_POINTS_PER_LIST);
       const stride = vectors.length / capacity;
-      const sample = Array.from({ length: capacity }, (_, i) => vectors[Math.floor(i * stride)] as Float32Array);
-      index.train(packIndexVectors(sample, config.dimension, config.metric));
+      const labels = Float64Array.from({ length: capacity }, (_, i) => Math.floor(i * stride));
+      sample = { vectors: packIndexVectors(Array.from(labels, (label) => vectors[label] as Float32Array), config.dimension, config.metric), labels };
+      index.train(sample.vectors);
     }
+    this.prepareAdds(index);
     const slice = plan.description.startsWith('HNSW') ? HNSW_ADD_SLICE : ADD_SLICE;
     for (let start = 0; start < vectors.length; start += slice) {
       if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       index.add(packIndexVectors(vectors.slice(start, start + slice), config.dimension, config.metric));
+    }
+    if (sample !== undefined && plan.nlist !== undefined && shouldCalibrate(config.index)) {
+      config.index.calibrated = { ...calibrateNprobe(index, plan.nlist, sample, config.dimension), count: vectors.length };
+      await this.saveConfig?.(config);
     }
     return { index, nlist: plan.nlist };
   }
