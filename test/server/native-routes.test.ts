@@ -204,7 +204,7 @@ describe('native REST API', () => {
     assert.equal(openapi.status, 200);
     assert.equal(openapi.json.openapi, '3.0.3');
     const paths = openapi.json.paths as Record<string, Record<string, unknown>>;
-    assert.deepEqual(Object.keys(paths['/v1/collections/{name}'] ?? {}).sort(), ['delete', 'get', 'put']);
+    assert.deepEqual(Object.keys(paths['/v1/collections/{name}'] ?? {}).sort(), ['delete', 'get', 'patch', 'put']); // patch: tuning (routes/tuning.ts)
     for (const path of ['/healthz', '/readyz', '/v1/collections', '/v1/collections/{name}/documents', '/v1/collections/{name}/documents/get', '/v1/collections/{name}/documents/delete', '/v1/collections/{name}/query', '/v1/collections/{name}/ingest', '/v1/collections/{name}/count']) {
       assert.ok(paths[path] !== undefined, path);
     }
