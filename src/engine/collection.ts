@@ -572,12 +572,15 @@ export class Collection {
     const newRecords = changed.flatMap((doc) => doc.records);
     await this.embedMissing(newRecords);
 
-    // Every record id these documents had or will have, with its current label.
+    // Every record id these documents had or will have, with its current label. A record id
+    // belongs to one document (`<doc>` or `<doc>#n`, and ids ending in #digits are reserved), so a
+    // document never stored before has no labelled records: only known documents are looked up.
     const newIds = new Set(newRecords.map((r) => r.id));
     const oldIds = changed.flatMap((doc) => previousEntries.get(doc.id)?.records ?? []).filter((id) => !newIds.has(id));
-    const allIds = [...newIds, ...oldIds];
-    const labels = await store.labelsOf(allIds);
-    const labelOf = new Map(allIds.map((id, i) => [id, labels[i]]));
+    const known = changed.filter((doc) => previousEntries.get(doc.id) !== undefined).flatMap((doc) => doc.records.map((r) => r.id));
+    const lookup = [...known, ...oldIds];
+    const labels = await store.labelsOf(lookup);
+    const labelOf = new Map(lookup.map((id, i) => [id, labels[i]]));
 
     const firstLabel = await this.labelsIssued();
     await this.deps.index.ensure(firstLabel);
@@ -595,6 +598,7 @@ export class Collection {
     const documents: DocumentWrite[] = changed.map((doc) => ({
       id: doc.id,
       entry: { hash: doc.hash, records: doc.records.map((r) => r.id), ...(options.source === undefined ? {} : { source: options.source }) },
+      existed: previousEntries.get(doc.id) !== undefined,
     }));
     const replaced = upserts.flatMap((u) => (u.previousLabel === undefined ? [] : [u.previousLabel]));
     const derived = await this.derivedChanges(upserts.map((u) => u.record), [...replaced, ...deletes.map((d) => d.label)]);

@@ -38,6 +38,8 @@ export interface DocumentEntry {
 export interface DocumentWrite {
   id: string;
   entry: DocumentEntry | null;
+  /** Whether the document is stored now, when the caller already read it (saves a lookup). */
+  existed?: boolean;
 }
 
 /** What derived indexes write into: the collection's own batch on the root, raw keys. */
@@ -266,10 +268,12 @@ export class CollectionStore {
       batch.del(records + encodeLabel(del.label));
       recordDelta -= 1;
     }
-    const existing = await this.documentsAt(changes.documents.map((d) => d.id));
+    const unknown = changes.documents.filter((d) => d.existed === undefined);
+    const looked = await this.documentsAt(unknown.map((d) => d.id));
+    const existing = new Map(unknown.map((d, i) => [d.id, looked[i] !== undefined]));
     let documentDelta = 0;
-    changes.documents.forEach((doc, i) => {
-      const had = existing[i] !== undefined;
+    changes.documents.forEach((doc) => {
+      const had = doc.existed ?? existing.get(doc.id) === true;
       if (doc.entry === null) {
         batch.del(documents + doc.id);
         if (had) documentDelta -= 1;
