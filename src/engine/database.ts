@@ -372,7 +372,7 @@ export class Database {
     if (!METRICS.includes(metric)) {
       throw new PiramidError('INVALID_ARGUMENT', `Unknown metric "${String(metric)}".`, { hint: `Use one of: ${METRICS.join(', ')}.` });
     }
-    const index: IndexSettings = typeof options.index === 'object' ? options.index : { kind: options.index ?? 'flat' };
+    const index: IndexSettings = typeof options.index === 'object' ? options.index : { kind: options.index ?? 'auto' };
     if (!INDEX_KINDS.includes(index.kind)) {
       throw new PiramidError('INVALID_ARGUMENT', `Unknown index kind "${String(index.kind)}".`, {
         hint: `Use one of: ${INDEX_KINDS.join(', ')}.`,

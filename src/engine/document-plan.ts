@@ -37,10 +37,13 @@ export interface PlannedDocument {
  * never duplicates it.
  */
 export function planDocument(doc: ValidDocument, chunking: ChunkingOptions | false): PlannedDocument {
-  const vectorKey = doc.vector === undefined ? null : Buffer.from(doc.vector.buffer, doc.vector.byteOffset, doc.vector.byteLength).toString('base64');
-  const content = JSON.stringify([doc.text ?? null, vectorKey]);
-  const id = doc.id ?? `doc-${sha256(content).slice(0, 24)}`;
-  const hash = sha256(JSON.stringify([content, doc.metadata ?? null, doc.vector === undefined ? chunking : false]));
+  const vectorBytes = doc.vector === undefined ? undefined : Buffer.from(doc.vector.buffer, doc.vector.byteOffset, doc.vector.byteLength);
+  // The derived id must never change (a re-run would duplicate documents): its recipe stays as it was.
+  const id = doc.id ?? `doc-${sha256(JSON.stringify([doc.text ?? null, vectorBytes?.toString('base64') ?? null])).slice(0, 24)}`;
+  // The change-detection hash reads the vector's bytes directly: no base64, no JSON of it (ingest hot path).
+  const hasher = createHash('sha256').update(JSON.stringify([doc.text ?? null, doc.metadata ?? null, doc.vector === undefined ? chunking : false]), 'utf8');
+  if (vectorBytes !== undefined) hasher.update(vectorBytes);
+  const hash = hasher.digest('base64url');
 
   const whole = (): PlannedDocument => {
     const record: StoredRecord = { id };

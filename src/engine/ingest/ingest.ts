@@ -103,31 +103,45 @@ export async function ingest(db: Database, source: Source, options: IngestOption
     return collection;
   };
 
+  // One batch is written while the next is read and parsed (which is most of a vectors-given
+  // ingest's time): `flush` starts a write after the previous one is acknowledged, and returns.
+  let inflight: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
-    const first = batch[0];
+    const current = batch;
+    const first = current[0];
     if (first === undefined) return;
-    const target = collection ?? (await createFor(first.doc));
-    try {
-      const result = await target.upsertValid(
-        batch.map((b) => b.doc),
-        {
-          ...(options.sync === true ? { sync: true } : {}),
-          ...(options.chunking === undefined ? {} : { chunking: options.chunking }),
-          ...(source.folder === undefined ? {} : { source: source.folder }),
-        },
-      );
-      result.ids.forEach((id) => seen.add(id));
-      progress.added += result.added;
-      progress.updated += result.updated;
-      progress.unchanged += result.unchanged;
-      progress.records += result.records;
-    } catch (err) {
-      throw locateBatchError(err, batch.map((b) => b.location));
-    }
-    const through = (batch[batch.length - 1] as { location: ErrorLocation }).location;
     batch = [];
-    options.onBatch?.({ ...progress, through });
-    options.onProgress?.({ ...progress });
+    await inflight; // acknowledgements stay in order, and a failed write stops the ingest here
+    const target = collection ?? (await createFor(first.doc));
+    const write = (async () => {
+      try {
+        const result = await target.upsertValid(
+          current.map((b) => b.doc),
+          {
+            ...(options.sync === true ? { sync: true } : {}),
+            ...(options.chunking === undefined ? {} : { chunking: options.chunking }),
+            ...(source.folder === undefined ? {} : { source: source.folder }),
+          },
+        );
+        result.ids.forEach((id) => seen.add(id));
+        progress.added += result.added;
+        progress.updated += result.updated;
+        progress.unchanged += result.unchanged;
+        progress.records += result.records;
+      } catch (err) {
+        throw locateBatchError(err, current.map((b) => b.location));
+      }
+      const through = (current[current.length - 1] as { location: ErrorLocation }).location;
+      options.onBatch?.({ ...progress, through });
+      options.onProgress?.({ ...progress });
+    })();
+    write.catch(() => undefined); // observed by the next flush or by drain
+    inflight = write;
+  };
+  /** Writes what is left and waits for every acknowledgement. */
+  const drain = async (): Promise<void> => {
+    await flush();
+    await inflight;
   };
 
   let interrupted = false;
@@ -139,7 +153,7 @@ export async function ingest(db: Database, source: Source, options: IngestOption
       doc = toDocument(item, collection?.config.dimension ?? batch.find((b) => b.doc.vector !== undefined)?.doc.vector?.length, options.fieldMap);
     } catch (err) {
       if (!isPiramidError(err) || onError === 'abort') {
-        await flush(); // the good documents before the bad one are kept
+        await drain(); // the good documents before the bad one are kept
         throw err;
       }
       progress.skipped += 1;
@@ -153,7 +167,7 @@ export async function ingest(db: Database, source: Source, options: IngestOption
       break;
     }
   }
-  await flush();
+  await drain();
 
   let pruned = 0;
   if (options.prune === true && !interrupted && collection !== undefined) {

@@ -184,7 +184,8 @@ async function vectorSearch(collection: Collection, input: SearchInput): Promise
 
 /** Every id of the collection the filter accepts, page by page. */
 function indexSettingsOf(hnsw: { m?: number | null } | null | undefined): IndexSettings {
-  if (hnsw === undefined || hnsw === null) return { kind: 'flat' };
+  // No index config: piramid's own default (exact while small, a calibrated IVF once large).
+  if (hnsw === undefined || hnsw === null) return { kind: 'auto' };
   if (hnsw.m === 0) return { kind: 'flat' }; // Qdrant: m = 0 disables the graph
   const settings: IndexSettings = { kind: 'hnsw' };
   if (hnsw.m !== undefined && hnsw.m !== null) {
