@@ -12,6 +12,7 @@ import { SearchView } from './search-view.js';
 import { StatusBar } from './status-bar.js';
 import { DEFAULT_THEME, tint, type Theme } from './theme.js';
 import { useAsync } from './use-async.js';
+import { KeyRouterContext, useKeyRouter } from './use-keys.js';
 import { useTerminalSize, type Size } from './use-terminal-size.js';
 
 export interface AppProps {
@@ -64,7 +65,11 @@ export function App({ backend, source, theme = DEFAULT_THEME, size: fixedSize, i
   const statsOf = (name: string): CollectionStats | undefined => list.value?.find((c) => c.name === name);
 
   const { width, height } = size;
-  if (width < MIN_SIZE.width || height < MIN_SIZE.height) {
+  const tooSmall = width < MIN_SIZE.width || height < MIN_SIZE.height;
+  const router = useKeyRouter((input, key) => {
+    if (tooSmall && (input === 'q' || key.escape)) exit();
+  });
+  if (tooSmall) {
     return (
       <Text wrap="truncate-end">{`Terminal too small (${width}×${height}); piramid browse needs ${MIN_SIZE.width}×${MIN_SIZE.height}. q quits.`}</Text>
     );
@@ -74,7 +79,14 @@ export function App({ backend, source, theme = DEFAULT_THEME, size: fixedSize, i
   const view: ViewKind | 'help' = help ? 'help' : top.kind;
   const trail = stack
     .slice(1)
-    .map((s) => (s.kind === 'collection' ? s.name : s.kind === 'record' ? s.id : 'search'))
+    .map((s, i) => {
+      if (s.kind === 'collection') return s.name;
+      if (s.kind === 'record') return s.id;
+      if (s.kind !== 'search') return '';
+      // Opened from the list, the search names its collection.
+      const below = stack[i];
+      return below?.kind === 'collection' && below.name === s.collection ? 'search' : `${s.collection} › search`;
+    })
     .join(' › ');
   const title = ` piramid browse · ${source}${trail === '' ? '' : ` › ${trail}`}`;
   const openHelp = (): void => setHelp(true);
@@ -136,6 +148,7 @@ export function App({ backend, source, theme = DEFAULT_THEME, size: fixedSize, i
   };
 
   return (
+    <KeyRouterContext.Provider value={router}>
     <Box flexDirection="column" width={width} height={height}>
       <Text inverse bold color={tint(theme, 'cyan')} wrap="truncate-end">
         {fit(title, width)}
@@ -148,5 +161,6 @@ export function App({ backend, source, theme = DEFAULT_THEME, size: fixedSize, i
       {help ? <HelpView width={width} height={bodyHeight} theme={theme} active onClose={() => setHelp(false)} /> : null}
       <StatusBar view={view} width={width} theme={theme} />
     </Box>
+    </KeyRouterContext.Provider>
   );
 }

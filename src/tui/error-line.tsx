@@ -11,7 +11,8 @@ export interface ErrorLineProps {
 
 /** An error on one line: its message (first line) and code, cut to the width. */
 export function ErrorLine({ error, width, theme }: ErrorLineProps) {
+  // The code first: a long message is cut at the width, the code never.
   const code = isPiramidError(error) ? ` [${error.code}]` : '';
   const message = oneLine(error.message.split('\n')[0]);
-  return <Text color={tint(theme, 'red')}>{truncate(`  Error: ${message}${code}`, width)}</Text>;
+  return <Text color={tint(theme, 'red')}>{truncate(`  Error${code}: ${message}`, width)}</Text>;
 }

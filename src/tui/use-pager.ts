@@ -49,9 +49,13 @@ export function usePager(backend: Backend, collection: string, pageSize: number,
   const known = useRef(new Map<number, string>());
   const latest = useRef(0);
 
+  // Another collection (or database) starts over at its first page.
+  const source = useRef({ backend, collection });
   useEffect(() => {
+    if (source.current.backend === backend && source.current.collection === collection) return;
+    source.current = { backend, collection };
     known.current = new Map();
-    setTarget({ offset: 0, row: 0, generation: 0 });
+    setTarget((t) => ({ offset: 0, row: 0, generation: t.generation + 1 }));
   }, [backend, collection]);
 
   useEffect(() => {
@@ -93,9 +97,10 @@ export function usePager(backend: Backend, collection: string, pageSize: number,
   const lastOffset = (): number => (total === undefined || total <= 0 ? 0 : Math.floor((total - 1) / size) * size);
 
   const move = (delta: number): void => {
-    if (state.loading) return;
     const row = state.row + delta;
     if (row >= 0 && row < state.records.length) setState((s) => ({ ...s, row }));
+    // Across a page boundary only once the page in hand is the one shown.
+    else if (state.loading) return;
     else if (row >= state.records.length && state.more) go(state.offset + size, 0);
     else if (row < 0 && state.offset > 0) go(state.offset - size, -1);
     else setState((s) => ({ ...s, row: Math.max(0, Math.min(row, s.records.length - 1)) }));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { render } from 'ink-testing-library';
 import type { CollectionStats } from '../../src/engine/types.js';
 import { CollectionsView } from '../../src/tui/collections-view.js';
@@ -17,6 +17,7 @@ function selectedLine(frame: string): string {
 describe('CollectionsView', () => {
   let data: TestDatabase;
   let collections: CollectionStats[];
+  after(() => data.close());
   before(async () => {
     data = await smallDatabase();
     collections = await data.backend.listCollections();
@@ -50,9 +51,9 @@ describe('CollectionsView', () => {
     const frame = app.lastFrame() ?? '';
     const lines = frame.split('\n');
     assert.match(lines[0] ?? '', /name\s+records\s+dim\s+metric\s+index\s+embedder\s+size/);
-    assert.match(frame, /› book\s+6\s+32 cosine flat\s+use:word-hash-test\s+\d/);
-    assert.match(frame, / {2}notes\s+60\s+32 cosine flat\s+use:word-hash-test/);
-    assert.match(frame, / {2}vec\s+20\s+4 cosine flat\s+none/);
+    assert.match(frame, /› book\s+6\s+32 cosine \w+\s+use:word-hash-test\s+\d/);
+    assert.match(frame, / {2}notes\s+60\s+32 cosine \w+\s+use:word-hash-test/);
+    assert.match(frame, / {2}vec\s+20\s+4 cosine \w+\s+none/);
     assert.match(frame, /3 collections/);
     assert.equal(lines.length, 22);
     for (const line of lines) assert.ok(line.length <= 80, `wider than 80: ${line}`);

@@ -2,7 +2,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after } from 'node:test';
 import { EmbeddedBackend } from '../../src/client/backend.js';
 import { Database } from '../../src/engine/database.js';
 import type { DocumentInput } from '../../src/engine/types.js';
@@ -30,6 +29,8 @@ export interface TestDatabase {
   db: Database;
   backend: EmbeddedBackend;
   dir: string;
+  /** Closes the database, then removes its folder (the index checkpoint writes into it). */
+  close: () => Promise<void>;
 }
 
 /**
@@ -40,11 +41,6 @@ export interface TestDatabase {
 export async function smallDatabase(): Promise<TestDatabase> {
   const dir = await mkdtemp(join(tmpdir(), 'piramid-tui-'));
   const db = await Database.open(dir, { embedderFactory: async () => new WordHashEmbedder(32) });
-  // Closed before the folder goes (the index checkpoint writes into it).
-  after(async () => {
-    await db.close();
-    await rm(dir, { recursive: true, force: true });
-  });
   const vec = await db.createCollection('vec', { embedder: 'none', dimension: 4 });
   const lines = (await readFile(fixture('vectors-4d.jsonl'), 'utf8')).trim().split('\n');
   await vec.upsert(lines.map((line) => JSON.parse(line) as DocumentInput));
@@ -59,7 +55,11 @@ export async function smallDatabase(): Promise<TestDatabase> {
   );
   const book = await db.createCollection('book');
   await book.upsert([{ id: 'chapter', text: longText(20), metadata: { title: 'The Lighthouse' } }, { id: 'preface', text: 'A short preface.' }], { chunking: { size: 400, overlap: 40 } });
-  return { db, backend: new EmbeddedBackend(db), dir };
+  const close = async (): Promise<void> => {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  };
+  return { db, backend: new EmbeddedBackend(db), dir, close };
 }
 
 /** Waits until `check` passes (it is retried on every tick for up to `ms`), then returns its value. */
