@@ -13,6 +13,8 @@ export interface PeerContext {
   log: (line: string) => void;
   /** Measure options for fast indexes, or for exhaustive scans (fewer queries, no repeat of batches). */
   measure: (kind?: 'fast' | 'slow') => MeasureOptions;
+  /** Saves what is measured so far: a worker that runs out of time keeps it. */
+  checkpoint: (output: WorkerOutput) => void;
 }
 
 export type PeerRun = (ctx: PeerContext) => Promise<WorkerOutput>;

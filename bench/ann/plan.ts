@@ -27,8 +27,11 @@ export interface Plan {
   http: { seconds: number; connections: number[] };
   oneshot: { runs: number };
   rag: { passages: number; chunkSize: number; queries: number };
-  /** Route A (Debian's generic libfaiss) rebuilds Flat and IVF itself; HNSW only searched. */
-  routeA: boolean;
+  /**
+   * Route A (Debian's generic libfaiss) rebuilds Flat and IVF itself, and searches Piramid's
+   * indexes at these settings of the sweep (it is several times slower).
+   */
+  routeA: { enabled: boolean; points: Record<string, number[]> };
 }
 
 const points = (param: string, values: readonly number[]): SweepPoint[] => values.map((value) => ({ param, value }));
@@ -58,7 +61,7 @@ export function makePlan(quick: boolean, overrides: { n?: number; nq?: number } 
       http: { seconds: 1, connections: [1, 16] },
       oneshot: { runs: 1 },
       rag: { passages: 6, chunkSize: 400, queries: 3 },
-      routeA: true,
+      routeA: { enabled: true, points: { nprobe: [16], efSearch: [64] } },
     };
   }
   return {
@@ -67,8 +70,8 @@ export function makePlan(quick: boolean, overrides: { n?: number; nq?: number } 
     reps: 3,
     warmup: 50,
     slowQueries: 200,
-    ivf: { nlist: 1024, nprobe: [4, 8, 16, 24, 32, 48, 64, 96, 128] },
-    hnsw: { m: 32, efSearch: [16, 32, 64, 96, 128, 192, 256] },
+    ivf: { nlist: 1024, nprobe: [8, 16, 32, 48, 64, 96, 128] },
+    hnsw: { m: 32, efSearch: [16, 32, 64, 128, 192, 256] },
     hnswlib: { m: 32, efConstruction: 100, ef: [16, 32, 64, 96, 128, 192, 256] },
     usearch: { connectivity: 32, expansionAdd: 128, ef: [16, 32, 64, 96, 128, 192, 256] },
     lancedb: {
@@ -82,6 +85,6 @@ export function makePlan(quick: boolean, overrides: { n?: number; nq?: number } 
     http: { seconds: 10, connections: [1, 16] },
     oneshot: { runs: 10 },
     rag: { passages: 570, chunkSize: 400, queries: 100 },
-    routeA: true,
+    routeA: { enabled: true, points: { nprobe: [16, 48], efSearch: [64, 128] } },
   };
 }

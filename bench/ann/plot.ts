@@ -1,8 +1,8 @@
 /**
  * Plots of the run, drawn with Vega-Lite and rendered headless to SVG by Vega (no canvas):
- * recall@10 against single-thread queries/second for every series a user would choose between,
- * the same for Piramid's own indexes searched by Piramid, raw faiss-node (route B), route A and
- * faiss-node as shipped, and the build times.
+ * recall@10 against single-thread queries/second for the libraries a user would choose between,
+ * the same for Piramid's IVF and HNSW indexes searched by Piramid, raw faiss-node (route B), route A
+ * and faiss-node as shipped, and the build times.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ function recallQps(title: string, data: Datum[]): TopLevelSpec {
     encoding: {
       x: { field: 'recall', type: 'quantitative', title: 'recall@10', scale: { zero: false } },
       y: { field: 'qps', type: 'quantitative', title: 'queries/second, one query at a time (log)', scale: { type: 'log' } },
-      color: { field: 'series', type: 'nominal', legend: { orient: 'bottom', columns: 3, labelLimit: 260 } },
+      color: { field: 'series', type: 'nominal', scale: { scheme: 'category20' }, legend: { orient: 'bottom', columns: 3, labelLimit: 260 } },
       tooltip: [{ field: 'series' }, { field: 'setting' }, { field: 'recall' }, { field: 'qps' }],
     },
     layer: [{ mark: { type: 'line', point: false } }, { mark: { type: 'point', filled: true, size: 50 }, encoding: { shape: { field: 'series', type: 'nominal' } } }],
@@ -65,9 +65,12 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 /** Writes the plots into `dir`; returns their file names. */
 export async function writePlots(run: RunResult, dir: string): Promise<string[]> {
   const title = `${run.dataset.name}, n=${run.dataset.n}, k=10${run.quick ? ' (quick smoke run)' : ''}`;
-  const sameIndex = run.series.filter((s) => s.id.startsWith('piramid ') || s.sameIndexAs !== undefined);
+  // Piramid's IVF and HNSW indexes searched by Piramid and by raw faiss-node in its three builds.
+  const sameIndex = run.series.filter((s) => /^piramid (ivf|hnsw)$/.test(s.id) || /@(ivf|hnsw)$/.test(s.id));
+  // What a developer picks between: no same-index variants, no route A builds.
+  const peers = run.series.filter((s) => isPeerView(s) && s.sameIndexAs === undefined && !s.id.startsWith('faiss-node route A'));
   const plots: [string, TopLevelSpec][] = [
-    ['bench-recall-qps.svg', recallQps(`Recall vs speed: ${title}`, points(run.series.filter(isPeerView)))],
+    ['bench-recall-qps.svg', recallQps(`Recall vs speed: ${title}`, points(peers))],
     ['bench-same-index.svg', recallQps("Piramid's own indexes: piramid, faiss-node route B, route A, as shipped", points(sameIndex))],
     ['bench-build.svg', builds(run)],
   ];

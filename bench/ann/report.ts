@@ -45,7 +45,8 @@ export function renderSection(run: RunResult, plotFiles: readonly string[]): str
       'of each pass\'s percentiles, QPS = queries / wall time of a pass. "Batch" is all queries in one call of the library\'s batch API on all cores (piramid and LanceDB have none: ' +
       'all queries as concurrent calls). Builds use all cores where the library can. Memory: growth of the worker process\'s RSS over the build, after GC. ' +
       'Every library runs in its own process. Raw faiss-node "@index" searches the very index file Piramid built (the floor for Piramid\'s overhead); ' +
-      'route A is faiss-node linked the plain way to Debian\'s generic libfaiss; "as shipped" is route A with number[] input, as unpatched faiss-node takes it.',
+      'route A is faiss-node linked the plain way to Debian\'s generic libfaiss; "as shipped" is route A with number[] input, as unpatched faiss-node takes it ' +
+      `(route A searches at ${Object.entries(plan.routeA.points).map(([k, v]) => `${k} ${v.join('/')}`).join(', ')} only, interleaved with itself, after the Piramid / route B passes).`,
     '',
   );
 

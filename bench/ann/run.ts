@@ -5,6 +5,7 @@
  *
  *   node dist/bench/ann/run.js [--quick] [--out-dir docs] [--markdown FILE] [--json FILE]
  *                              [--peers piramid,faiss,...] [--n N] [--nq N] [--skip http,oneshot,rag]
+ *   node dist/bench/ann/run.js --from-json bench/.cache/ann-result-full.json   (report and plots again, no measuring)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ const { values } = parseArgs({
     n: { type: 'string' },
     nq: { type: 'string' },
     skip: { type: 'string', default: '' },
+    'from-json': { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -52,7 +54,7 @@ const ROUTE_A_ADDON = join(ROOT, 'native', 'build-A', 'faiss-node.node');
 
 /** Route A beside route B: use it when built; build it for a full run when absent. */
 function routeA(plan: Plan): { addon?: string; note: string } {
-  if (!plan.routeA) return { note: 'not measured (plan)' };
+  if (!plan.routeA.enabled) return { note: 'not measured (plan)' };
   if (!existsSync(ROUTE_A_ADDON) && !quick) {
     log('building route A (node scripts/install-native.mjs --route A --out native/build-A)');
     const started = nowMs();
@@ -104,7 +106,18 @@ function servingTarget(run: RunResult, artifacts: Record<string, string>): { tar
   return { target: { dataDir, collection: c.collection, indexFile: c.indexFile, point: { param, value } }, p50Ms: c.best.point.single.p50Ms, qps: c.best.point.single.qps };
 }
 
+async function publish(run: RunResult): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  const plots = await writePlots(run, outDir);
+  writeSection(markdown, renderSection(run, plots));
+  log(`wrote ${markdown}, ${plots.map((p) => join(outDir, p)).join(', ')}`);
+}
+
 async function main(): Promise<void> {
+  if (values['from-json'] !== undefined) {
+    await publish(JSON.parse(readFileSync(resolve(values['from-json']), 'utf8')) as RunResult);
+    return;
+  }
   const started = nowMs();
   const plan = makePlan(quick, overrides);
   const loadAverage = loadavg()[0] ?? 0;
@@ -143,7 +156,7 @@ async function main(): Promise<void> {
       const spec: WorkerSpec = { peer, quick, workDir, out: join(workDir, `${peer}.json`), ...overrides };
       if (a.addon !== undefined) spec.routeAAddon = a.addon;
       const workerStart = nowMs();
-      const output = await runWorker(spec, (quick ? 3 : 25) * 60_000);
+      const output = await runWorker(spec, (quick ? 3 : 40) * 60_000);
       log(`worker ${peer}: ${((nowMs() - workerStart) / 1000).toFixed(1)} s`);
       run.series.push(...output.series);
       run.errors.push(...output.errors);
@@ -177,12 +190,10 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   run.minutes = (nowMs() - started) / 60_000;
-  mkdirSync(outDir, { recursive: true });
   mkdirSync(join(jsonFile, '..'), { recursive: true });
   writeFileSync(jsonFile, JSON.stringify(run, null, 1));
-  const plots = await writePlots(run, outDir);
-  writeSection(markdown, renderSection(run, plots));
-  log(`wrote ${markdown}, ${plots.map((p) => join(outDir, p)).join(', ')}, ${jsonFile} (${run.minutes.toFixed(1)} min, ${run.errors.length} failures)`);
+  log(`wrote ${jsonFile} (${run.minutes.toFixed(1)} min, ${run.errors.length} failures)`);
+  await publish(run);
   for (const e of run.errors) log(`failure: ${e}`);
 }
 

@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       queries: kind === 'slow' ? plan.slowQueries : data.nq,
       batch: true,
     }),
+    checkpoint: (output) => writeFileSync(spec.out, JSON.stringify({ ...output, errors: [...output.errors, `${spec.peer}: worker did not finish`] })),
   };
   if (spec.routeAAddon !== undefined) ctx.routeAAddon = spec.routeAAddon;
   const output = await RUNS[spec.peer](ctx);

@@ -83,6 +83,7 @@ export async function runFaiss(ctx: PeerContext, route: 'A' | 'B'): Promise<Work
       const results = await sweep({ [id]: faissSearcher(faiss, built.value) }, config.points, data, ctx.measure(config.key === 'flat' ? 'slow' : 'fast'), ctx.log);
       series.points = results[id] ?? [];
       out.series.push(series);
+      ctx.checkpoint(out);
     } catch (err) {
       out.errors.push(`${prefix} ${config.description}: ${errorText(err)}`);
     }

@@ -66,6 +66,7 @@ export async function runLancedb(ctx: PeerContext): Promise<WorkerOutput> {
     const results = await sweep({ [series.id]: s }, sweepPoints, data, ctx.measure(slow ? 'slow' : 'fast'), ctx.log);
     series.points = results[series.id] ?? [];
     out.series.push(series);
+    ctx.checkpoint(out);
   };
   const base = { library: '@lancedb/lancedb', version, n: data.n, notes: [`its own base of ${data.n} vectors (prefix of the full base; ground truth recomputed)`] };
 

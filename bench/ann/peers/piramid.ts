@@ -102,11 +102,14 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
       };
       searchers[`faiss-node@${config.key}`] = faissSearcher(rawB, rawB.Index.read(file));
       sameAs(`faiss-node@${config.key}`, 'faiss-node (route B)', faissVersion(rawB), "searching piramid's own index file");
+      // Route A is several times slower: it gets a few settings of the sweep, interleaved with
+      // itself (its ratio to route B is against route B's pass over the same setting above).
+      const routeSearchers: Record<string, Searcher> = {};
       if (rawA !== undefined) {
         const indexA = rawA.Index.read(file);
-        searchers[`faiss-node route A@${config.key}`] = faissSearcher(rawA, indexA);
+        routeSearchers[`faiss-node route A@${config.key}`] = faissSearcher(rawA, indexA);
         sameAs(`faiss-node route A@${config.key}`, 'faiss-node (route A)', faissVersion(rawA), 'Debian libfaiss (generic), Float32Array input');
-        searchers[`faiss-node as shipped@${config.key}`] = faissSearcher(rawA, indexA, 'array');
+        routeSearchers[`faiss-node as shipped@${config.key}`] = faissSearcher(rawA, indexA, 'array');
         sameAs(`faiss-node as shipped@${config.key}`, 'faiss-node as shipped (route A, number[])', faissVersion(rawA), 'number[] input as unpatched faiss-node takes it (unpatched has no setParam: stuck at nprobe 1 / efSearch 16)');
       }
       const exact = stats.indexState === 'Flat';
@@ -121,12 +124,15 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
       }
       const sweepPoints = own ? (stats.indexState.startsWith('HNSW') ? efSearchPoints(plan) : nprobePoints(plan)) : config.points;
       const results = await sweep(searchers, sweepPoints, data, measure, ctx.log);
+      const routePoints = sweepPoints.filter((p) => p.value === null || (plan.routeA.points[p.param] ?? []).includes(p.value));
+      if (Object.keys(routeSearchers).length > 0) Object.assign(results, await sweep(routeSearchers, routePoints, data, measure, ctx.log));
       series.points.push(...(results[id] ?? []));
       for (const s of same) s.points = results[s.id] ?? [];
       out.series.push(series, ...same);
       out.artifacts[`collection-${config.key}`] = name;
       out.artifacts[`index-${config.key}`] = file;
       await db.close();
+      ctx.checkpoint(out);
     } catch (err) {
       out.errors.push(`piramid ${config.label}: ${errorText(err)}`);
     }
