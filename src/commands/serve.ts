@@ -48,6 +48,12 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
       });
     }
     const tls = flags['tls-cert'] !== undefined && flags['tls-key'] !== undefined ? await readTls(flags['tls-cert'], flags['tls-key']) : undefined;
+    // Idle OpenMP threads sleep instead of spinning (libgomp reads this when the faiss addon loads,
+    // on first index use). The server runs batched searches on several threads between stretches of
+    // JavaScript: spinning threads then take the cores that JavaScript (and other processes) need.
+    // Measured at 16 connections on 2 busy cores: 2-thread batches went from 2.5x slower than
+    // 1 thread (spinning) to 1.1-1.4x faster (passive). A user's own setting is kept.
+    process.env.OMP_WAIT_POLICY ??= 'passive';
     const db = await this.openDatabase({ embed: embedConnection(flags), syncWrites: flags.sync });
     const logStream = process.stdout.isTTY === true ? undefined : new BufferedLogStream();
     const app = await buildApp({

@@ -50,20 +50,28 @@ export class ServerMetrics {
       labelNames: ['collection'],
       registers,
     });
-    const sizes = { records: new Map<string, number>(), documents: new Map<string, number>(), bytes: new Map<string, number>() };
+    const sizes = {
+      records: new Map<string, number>(),
+      documents: new Map<string, number>(),
+      bytes: new Map<string, number>(),
+      searchCalls: new Map<string, number>(),
+      searchQueries: new Map<string, number>(),
+    };
     let pending: Promise<void> | undefined;
     // One engine read per scrape, shared by the three gauges.
     const refresh = async (): Promise<void> => {
       pending ??= (async () => {
-        sizes.records.clear();
-        sizes.documents.clear();
-        sizes.bytes.clear();
+        for (const map of Object.values(sizes)) map.clear();
         try {
           for (const config of await db.listCollections()) {
-            const stats = await (await db.collection(config.name)).stats();
+            const collection = await db.collection(config.name);
+            const stats = await collection.stats();
             sizes.records.set(config.name, stats.count);
             sizes.documents.set(config.name, stats.documents);
             sizes.bytes.set(config.name, stats.sizeBytes);
+            const batches = collection.searchBatches;
+            sizes.searchCalls.set(config.name, batches.calls);
+            sizes.searchQueries.set(config.name, batches.queries);
           }
         } catch {
           // A closed database has no sizes to report; the scrape still answers.
@@ -89,6 +97,9 @@ export class ServerMetrics {
     gauge('piramid_collection_records', 'Live records (chunks or whole documents) per collection.', sizes.records);
     gauge('piramid_collection_documents', 'Source documents per collection.', sizes.documents);
     gauge('piramid_collection_size_bytes', 'Bytes on disk per collection (records, vectors, index file).', sizes.bytes);
+    // Coalesced searches (the search batcher): queries / calls is the mean batch size.
+    gauge('piramid_search_batch_calls', 'faiss calls made for coalesced vector searches since start, per collection.', sizes.searchCalls);
+    gauge('piramid_search_batch_queries', 'Vector searches answered by those calls, per collection.', sizes.searchQueries);
     // Embedder calls avoided and made: the embedding cache's own counters, per model (persisted in
     // the data folder, so they count across restarts, as counters in Prometheus may).
     const cache = (name: string, help: string, pick: (stats: { hits: number; misses: number; entries: number }) => number): void => {
