@@ -98,7 +98,14 @@ export class CollectionIndex {
 
     const file = await readIndexTrailer(this.deps.path);
     if (!file.ok) {
-      if (file.problem === 'missing' && nextLabel === 0) return this.installEmpty((await this.deps.store.counts()).records);
+      if (file.problem === 'missing' && nextLabel === 0) {
+        const index = this.installEmpty((await this.deps.store.counts()).records);
+        // The first checkpoint goes to disk before the first label is issued, so that a process
+        // killed during a new collection's first writes leaves one to replay onto rather than
+        // none (which verify could not tell from a lost file). Best effort: derived data.
+        await this.checkpoint().catch(() => false);
+        return index;
+      }
       return this.rebuild(nextLabel, PROBLEM_TEXT[file.problem]);
     }
     const { header, stamp } = file;

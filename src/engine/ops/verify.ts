@@ -157,7 +157,7 @@ export async function checkCollection(parts: CollectionParts): Promise<Collectio
 async function checkIndexFile(parts: CollectionParts, labels: number, problems: ProblemList): Promise<number | null> {
   const file = await readIndexTrailer(parts.indexPath);
   if (!file.ok) {
-    // No file for an empty collection is normal; the engine writes one on first close.
+    // No file for an empty collection is normal; the engine writes one before its first label.
     if (file.problem === 'missing') {
       if (labels > 0 && !parts.index.loaded) problems.add('INDEX_MISSING', `Index file ${parts.indexPath} is missing.`);
       return null;
@@ -167,6 +167,10 @@ async function checkIndexFile(parts: CollectionParts, labels: number, problems: 
   }
   const { header } = file;
   if (header.uid !== parts.config.uid || header.dimension !== parts.config.dimension) {
+    // Compact's atomic batch renumbers the labels, changes the uid and removes the checkpoint's
+    // stamp; a process killed before it wrote the new checkpoint leaves the previous incarnation's
+    // file and no stamp: the normal state after that crash, rebuilt from the records on next load.
+    if (header.uid !== parts.config.uid && (await parts.store.indexStamp()) === undefined) return null;
     problems.add('INDEX_FOREIGN', `Index file ${parts.indexPath} belongs to another incarnation of this collection.`);
     return header.labels;
   }
