@@ -13,7 +13,7 @@
  * point, and how the kill was aimed.
  */
 import assert from 'node:assert/strict';
-import { cp, readdir, writeFile } from 'node:fs/promises';
+import { cp, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -351,6 +351,29 @@ async function lockTime(child: KillableChild, lockFile: string): Promise<number 
   return undefined;
 }
 
+/** Bytes of LevelDB's write-ahead logs in `db`. */
+async function logBytes(db: string): Promise<number> {
+  let total = 0;
+  for (const file of await readdir(db).catch(() => [] as string[])) {
+    if (file.endsWith('.log')) total += await stat(join(db, file)).then((info) => info.size, () => 0);
+  }
+  return total;
+}
+
+/** Waits until the logs in `db` hold `bytes` more than their smallest size seen (recovery may start a new one); ms since spawn. */
+async function logGrowth(child: KillableChild, db: string, bytes: number): Promise<number | undefined> {
+  let done = false;
+  void child.exit.then(() => (done = true));
+  let least = Infinity;
+  while (!done) {
+    const now = await logBytes(db);
+    least = Math.min(least, now);
+    if (now - least >= bytes) return child.elapsed();
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return undefined;
+}
+
 describe('crash: SIGKILL during piramid compact', () => {
   it(`keeps exactly the live set and its answers through ${COMPACT_KILLS} kills; a second compact completes`, async (t) => {
     const started = performance.now();
@@ -390,18 +413,24 @@ describe('crash: SIGKILL during piramid compact', () => {
     const holdMs = full.ms - (opened ?? 0);
     t.diagnostic(`compact: folder open ${opened?.toFixed(0)} ms after spawn and for ${holdMs.toFixed(0)} ms, the compact itself ${compactMs} ms`);
 
-    // Each kill comes a seeded share of that span after the child is seen holding the folder.
+    // Two of three kills come a seeded share of that span after the child is seen holding the
+    // folder; the others aim at the short window after the renumbering batch: a few ms after the
+    // LevelDB log has grown by the batch's megabytes.
     const random = seededRandom(seed);
-    const plans = Array.from({ length: COMPACT_KILLS }, () => Math.floor(random() * holdMs));
-    const outcomes = await inLanes(plans, LANES, async (delay, point): Promise<PointOutcome> => {
+    const plans = Array.from({ length: COMPACT_KILLS }, (_, i) =>
+      i % 3 === 2 ? { aim: 'batch' as const, delay: Math.floor(random() * 40) } : { aim: 'open' as const, delay: Math.floor(random() * holdMs) },
+    );
+    const outcomes = await inLanes(plans, LANES, async (plan, point): Promise<PointOutcome> => {
       const dataDir = join(root, `p${point}`);
       await cp(template, dataDir, { recursive: true });
       const child = startKillable([CLI_ENTRY, 'compact', 'c', '--json', '--data-dir', dataDir], lockOf(dataDir));
       const exit = await phases.time('compact child', async () => {
-        if ((await lockTime(child, lockOf(dataDir))) !== undefined) setTimeout(() => child.kill(), delay);
+        const seen = plan.aim === 'open' ? await lockTime(child, lockOf(dataDir)) : await logGrowth(child, join(dataDir, 'db'), 1 << 20);
+        if (seen !== undefined) setTimeout(() => child.kill(), plan.delay);
         return child.exit;
       });
-      const outcome: PointOutcome = { label: `compact point ${point} (kill ${delay} ms after it opened the folder)`, midOperation: killedMid(child.killed, exit) && exit.stdout.trim() === '' };
+      const aimed = plan.aim === 'open' ? 'after it opened the folder' : 'after its LevelDB log grew by 1 MB';
+      const outcome: PointOutcome = { label: `compact point ${point} (kill ${plan.delay} ms ${aimed})`, midOperation: killedMid(child.killed, exit) && exit.stdout.trim() === '' };
       if (exit.code !== 0 && exit.signal !== 'SIGKILL') {
         outcome.failure = `compact failed on its own: exit ${exit.code}\n${exit.stderr}`;
         return outcome;
