@@ -1,23 +1,26 @@
 /**
  * `piramid serve` against issue 7/7's HTTP targets, measured in one run on one machine:
  *
- * - in-process: p50 of one query at a time on the warm collection, and the single-thread
- *   throughput (queries answered back to back for a fixed time);
- * - HTTP, 1 connection: p50 of round trips measured by a minimal keep-alive client (raw socket,
- *   pre-built request bytes; autocannon reports latencies in whole milliseconds, useless here);
- * - HTTP, 16 connections: requests/s from autocannon (and from 1 connection, for reference).
+ * - HTTP p50 at 1 connection <= in-process p50 + 0.150 ms;
+ * - requests/s at 16 connections >= 1.6x the single-thread in-process queries/s.
  *
- * Targets: HTTP p50 (1 connection) <= in-process p50 + 0.150 ms; QPS at 16 connections >= 1.6x
- * the single-thread in-process QPS. The server is the real CLI (`piramid serve`, its own process,
- * request logs at info to /dev/null); the load generator runs in this process, on the same cores.
+ * The in-process engine and each server (the real CLI, `piramid serve`, its own process, request
+ * logs at info to /dev/null) get their own copy of one data folder and run at the same time, and
+ * their measurements are interleaved: query i in-process, then query i over HTTP to each server
+ * (a minimal keep-alive client on a raw socket: autocannon reports latencies in whole
+ * milliseconds), and for throughput alternating 1-second slots of in-process back-to-back queries
+ * and autocannon with 16 connections on each server. On a machine shared with other work, load
+ * changes within seconds; only side-by-side measurements compare like with like. The load
+ * generator runs in this process, on the same cores as the servers.
  *
  * Run: npm run build && node dist/bench/http-throughput.js [--n 100000] [--dim 384] [--index hnsw]
  *      [--ef 64] [--seconds 5] [--runs 3] [--dir /tmp/...] [--serve-args="--log-level info"]
- *      [--compare /path/to/another/checkout]   (its server measured too, alternating, same runs)
- * The data folder is built once (clustered vectors, HNSW) and reused by later runs.
+ *      [--compare /path/to/another/checkout]   (its server measured too, side by side)
+ * Latency runs for seconds x runs seconds, throughput for as many 1-second rounds. The data
+ * folder is built once (clustered vectors) and reused, with its copies, by later runs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,28 +73,16 @@ if (!existsSync(join(dir, 'serve-bench-ready'))) {
   console.error(`built ${N} x ${DIM} ${KIND} in ${fmt((nowMs() - started) / 1000, 1)} s at ${dir}`);
 }
 
-// 2. In-process, one thread: p50 and back-to-back throughput.
-async function inProcess(): Promise<{ p50: number; p99: number; qps: number }> {
-  const db = await Database.open(dir);
-  const collection = await db.collection('bench');
-  for (let round = 0; round < 3; round++) for (const q of queries) await collection.search(q, searchOptions);
-  const samples: number[] = [];
-  for (let round = 0; round < 5; round++) {
-    for (const q of queries) {
-      const start = nowMs();
-      await collection.search(q, searchOptions);
-      samples.push(nowMs() - start);
-    }
+// 2. Every measured party gets its own copy of the folder (one process per folder), so that all
+// of them run at once and are measured side by side: on a machine shared with other work, load
+// comes and goes within seconds, and only interleaved measurements compare like with like.
+function copyOf(name: string): string {
+  const copy = `${dir}-${name}`;
+  if (!existsSync(join(copy, 'serve-bench-ready'))) {
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(dir, copy, { recursive: true });
   }
-  let done = 0;
-  const start = nowMs();
-  while (nowMs() - start < 2000) {
-    await collection.search(queries[done % queries.length] as Float32Array, searchOptions);
-    done += 1;
-  }
-  const qps = done / ((nowMs() - start) / 1000);
-  await db.close();
-  return { p50: median(samples), p99: percentile(samples, 99), qps };
+  return copy;
 }
 
 // 3. The real server.
@@ -100,10 +91,10 @@ interface Server {
   port: number;
   stop: () => Promise<void>;
 }
-async function startServer(root: string): Promise<Server> {
+async function startServer(root: string, folder: string): Promise<Server> {
   const extra = values['serve-args'].split(' ').filter((a) => a.length > 0);
   const nodeArgs = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/run.js'), 'serve', '--port', '0', '--data-dir', dir, ...extra], {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/run.js'), 'serve', '--port', '0', '--data-dir', folder, ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, PIRAMID_API_KEY: '', PIRAMID_READ_ONLY_API_KEY: '' },
   });
@@ -130,8 +121,8 @@ async function startServer(root: string): Promise<Server> {
 const bodies = queries.map((q) => JSON.stringify({ vector: Array.from(q), k: K, ...(EF === undefined ? {} : { ef: EF }) }));
 const PATH = '/v1/collections/bench/query';
 
-/** One keep-alive connection, one request at a time: round-trip times in ms. */
-async function sequentialRoundTrips(port: number, seconds: number): Promise<{ samples: number[]; qps: number }> {
+/** One keep-alive connection, one request at a time; `ask(i)` resolves with the round trip in ms. */
+async function keepAlive(port: number): Promise<{ ask: (i: number) => Promise<number>; close: () => void }> {
   const requests = bodies.map((body) =>
     Buffer.from(`POST ${PATH} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
   );
@@ -153,19 +144,17 @@ async function sequentialRoundTrips(port: number, seconds: number): Promise<{ sa
     if (!ok) pending?.reject(new Error(`${head.split('\r\n')[0]}: ${body}`));
     else pending?.resolve();
   });
-  const samples: number[] = [];
-  const start = nowMs();
-  for (let i = 0; nowMs() - start < seconds * 1000; i++) {
-    const sent = nowMs();
-    await new Promise<void>((resolve, reject) => {
-      pending = { resolve, reject };
-      socket.write(requests[i % requests.length] as Buffer);
-    });
-    samples.push(nowMs() - sent);
-  }
-  const qps = samples.length / ((nowMs() - start) / 1000);
-  socket.destroy();
-  return { samples, qps };
+  return {
+    ask: async (i) => {
+      const sent = nowMs();
+      await new Promise<void>((resolve, reject) => {
+        pending = { resolve, reject };
+        socket.write(requests[i % requests.length] as Buffer);
+      });
+      return nowMs() - sent;
+    },
+    close: () => socket.destroy(),
+  };
 }
 
 async function cannon(url: string, connections: number, seconds: number): Promise<{ qps: number; errors: number }> {
@@ -174,86 +163,89 @@ async function cannon(url: string, connections: number, seconds: number): Promis
   return { qps: result.requests.total / seconds, errors: result.non2xx + result.errors };
 }
 
-interface Run {
-  inP50: number;
-  inP99: number;
-  inQps: number;
-  httpP50: number;
-  httpP99: number;
-  http1Qps: number;
-  cannon1: number;
-  cannon16: number;
-  errors: number;
-  /** Mean queries per faiss call over the whole server run (coalesced searches), when reported. */
-  batch?: number;
-}
-
-/** queries / calls of the search batcher, from the server's /metrics (absent on older servers). */
-async function batchSize(url: string): Promise<number | undefined> {
+/** The search batcher's counters from a server's /metrics (undefined on servers without them). */
+async function batchCounters(url: string): Promise<{ calls: number; queries: number } | undefined> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name}\\{collection="bench"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
   const calls = value('piramid_search_batch_calls');
-  return Number.isFinite(calls) && calls > 0 ? value('piramid_search_batch_queries') / calls : undefined;
+  return Number.isFinite(calls) ? { calls, queries: value('piramid_search_batch_queries') } : undefined;
 }
 
-async function measureServer(root: string, local: { p50: number; p99: number; qps: number }): Promise<Run> {
-  const server = await startServer(root);
-  try {
-    await sequentialRoundTrips(server.port, 1); // warm up: index load, JIT
-    await cannon(server.url, 16, 1);
-    const seq = await sequentialRoundTrips(server.port, SECONDS);
-    const one = await cannon(server.url, 1, SECONDS);
-    const sixteen = await cannon(server.url, 16, SECONDS);
-    const batch = await batchSize(server.url);
-    return {
-      ...(batch === undefined ? {} : { batch }),
-      inP50: local.p50,
-      inP99: local.p99,
-      inQps: local.qps,
-      httpP50: median(seq.samples),
-      httpP99: percentile(seq.samples, 99),
-      http1Qps: seq.qps,
-      cannon1: one.qps,
-      cannon16: sixteen.qps,
-      errors: one.errors + sixteen.errors,
-    };
-  } finally {
-    await server.stop();
-  }
-}
-
-// Each run: in-process, then each server (this checkout, and --compare's, in turn) on the same data.
 const servers = [{ name: 'this checkout', root: ROOT }, ...(values.compare === undefined ? [] : [{ name: values.compare, root: values.compare }])];
-const runs = new Map<string, Run[]>(servers.map((s) => [s.name, []]));
-for (let r = 0; r < RUNS; r++) {
-  const local = await inProcess();
-  for (const { name, root } of r % 2 === 0 ? servers : [...servers].reverse()) {
-    const run = await measureServer(root, local);
-    runs.get(name)?.push(run);
-    console.error(
-      `run ${r + 1} (${name}): in-process p50 ${fmt(run.inP50, 3)} ms, ${fmt(run.inQps, 0)} q/s | HTTP 1 conn p50 ${fmt(run.httpP50, 3)} ms (+${fmt((run.httpP50 - run.inP50) * 1000, 0)} µs) | 16 conn ${fmt(run.cannon16, 0)} req/s (${fmt(run.cannon16 / run.inQps, 2)}×)${run.batch === undefined ? '' : `, ${fmt(run.batch, 2)} queries per faiss call`}`,
-    );
-  }
-}
+const db = await Database.open(copyOf('in-process'));
+const collection = await db.collection('bench');
+const running = await Promise.all(servers.map((server, i) => startServer(server.root, copyOf(`server-${i}`))));
+try {
+  // Warm up: index loads, JIT.
+  for (let round = 0; round < 3; round++) for (const q of queries) await collection.search(q, searchOptions);
+  const clients = await Promise.all(running.map((server) => keepAlive(server.port)));
+  for (let i = 0; i < 400; i++) for (const client of clients) await client.ask(i);
+  for (const server of running) await cannon(server.url, 16, 1);
 
-console.log(`\nN=${N} x ${DIM} clustered, ${KIND}${EF === undefined ? '' : ` efSearch ${EF}`}, k=${K}, 200 distinct query vectors, ${SECONDS} s per HTTP measurement, median of ${RUNS} runs\n`);
-for (const { name } of servers) {
-  const list = runs.get(name) ?? [];
-  const mid = (pick: (run: Run) => number): number => median(list.map(pick));
-  if (servers.length > 1) console.log(`### server: ${name}\n`);
+  // 3. Latency, one query at a time, interleaved: in-process, then each server, same query.
+  const local: number[] = [];
+  const remote = running.map((): number[] => []);
+  const latencyStart = nowMs();
+  for (let i = 0; nowMs() - latencyStart < SECONDS * 1000 * RUNS; i++) {
+    const q = queries[i % queries.length] as Float32Array;
+    const start = nowMs();
+    await collection.search(q, searchOptions);
+    local.push(nowMs() - start);
+    // Servers in turn, their order alternating, so neither always follows the in-process query.
+    for (const [s, client] of i % 2 === 0 ? clients.entries() : [...clients.entries()].reverse()) remote[s]?.push(await client.ask(i));
+  }
+  for (const client of clients) client.close();
+
+  // 4. Throughput in alternating 1-second slots: in-process back to back, then autocannon with 16
+  // connections on each server in turn; a ratio per round, medians over rounds.
+  const countersBefore = await Promise.all(running.map((server) => batchCounters(server.url)));
+  const rounds: { inQps: number; qps: number[] }[] = [];
+  for (let round = 0; round < SECONDS * RUNS; round++) {
+    let done = 0;
+    const start = nowMs();
+    while (nowMs() - start < 1000) {
+      await collection.search(queries[done % queries.length] as Float32Array, searchOptions);
+      done += 1;
+    }
+    const inQps = done / ((nowMs() - start) / 1000);
+    const qps: number[] = [];
+    for (const server of round % 2 === 0 ? running : [...running].reverse()) qps[running.indexOf(server)] = (await cannon(server.url, 16, 1)).qps;
+    rounds.push({ inQps, qps });
+  }
+  const countersAfter = await Promise.all(running.map((server) => batchCounters(server.url)));
+  // Mean queries per faiss call at 16 connections.
+  const batches = countersAfter.map((after, s) => {
+    const before = countersBefore[s];
+    return after === undefined || before === undefined || after.calls === before.calls ? undefined : (after.queries - before.queries) / (after.calls - before.calls);
+  });
+
+  // 5. Report.
+  const inP50 = median(local);
+  const inQps = median(rounds.map((r) => r.inQps));
+  console.log(
+    `\nN=${N} x ${DIM} clustered, ${KIND}${EF === undefined ? '' : ` efSearch ${EF}`}, k=${K}, 200 distinct query vectors; latency: ${local.length} interleaved queries per party; throughput: ${rounds.length} rounds of 1 s slots\n`,
+  );
   console.log('| path | p50 ms | p99 ms | queries/s |');
   console.log('|---|---|---|---|');
-  console.log(`| in-process, one thread, one query at a time | ${fmt(mid((r) => r.inP50), 3)} | ${fmt(mid((r) => r.inP99), 3)} | ${fmt(mid((r) => r.inQps), 0)} |`);
-  console.log(`| HTTP, 1 connection (sequential round trips) | ${fmt(mid((r) => r.httpP50), 3)} | ${fmt(mid((r) => r.httpP99), 3)} | ${fmt(mid((r) => r.http1Qps), 0)} |`);
-  console.log(`| HTTP, 1 connection (autocannon) | | | ${fmt(mid((r) => r.cannon1), 0)} |`);
-  console.log(`| HTTP, 16 connections (autocannon) | | | ${fmt(mid((r) => r.cannon16), 0)} |`);
-  const batches = list.flatMap((r) => (r.batch === undefined ? [] : [r.batch]));
-  if (batches.length > 0) console.log(`\nQueries per faiss call over a whole server run (all three loads): ${batches.map((b) => fmt(b, 2)).join(', ')}`);
-  console.log('\n| target | per run | median | met |');
+  console.log(`| in-process, one thread, one query at a time | ${fmt(inP50, 3)} | ${fmt(percentile(local, 99), 3)} | ${fmt(inQps, 0)} (back to back) |`);
+  for (const [s, server] of servers.entries()) {
+    const samples = remote[s] ?? [];
+    const name = servers.length > 1 ? ` [${server.name}]` : '';
+    console.log(`| HTTP, 1 connection${name} | ${fmt(median(samples), 3)} | ${fmt(percentile(samples, 99), 3)} | |`);
+    console.log(`| HTTP, 16 connections (autocannon)${name} | | | ${fmt(median(rounds.map((r) => r.qps[s] ?? Number.NaN)), 0)} |`);
+  }
+  console.log('\n| target | server | value | met |');
   console.log('|---|---|---|---|');
-  const overhead = list.map((r) => (r.httpP50 - r.inP50) * 1000);
-  const ratio = list.map((r) => r.cannon16 / r.inQps);
-  console.log(`| HTTP p50 (1 conn) - in-process p50 <= 150 µs | ${overhead.map((v) => fmt(v, 0)).join(', ')} µs | ${fmt(median(overhead), 0)} µs | ${median(overhead) <= 150 ? 'yes' : 'no'} |`);
-  console.log(`| QPS (16 conn) / in-process QPS >= 1.6 | ${ratio.map((v) => fmt(v, 2)).join(', ')} | ${fmt(median(ratio), 2)}× | ${median(ratio) >= 1.6 ? 'yes' : 'no'} |`);
-  console.log(`\nerrors: ${list.reduce((sum, r) => sum + r.errors, 0)}\n`);
+  for (const [s, server] of servers.entries()) {
+    const overhead = (median(remote[s] ?? []) - inP50) * 1000;
+    const ratios = rounds.map((r) => (r.qps[s] ?? Number.NaN) / r.inQps);
+    const batch = batches[s];
+    console.log(`| HTTP p50 (1 conn) - in-process p50 <= 150 µs | ${server.name} | ${fmt(overhead, 0)} µs | ${overhead <= 150 ? 'yes' : 'no'} |`);
+    console.log(
+      `| QPS (16 conn) / in-process QPS >= 1.6 | ${server.name} | ${fmt(median(ratios), 2)}× (rounds: ${fmt(percentile(ratios, 10), 2)}-${fmt(percentile(ratios, 90), 2)} p10-p90)${batch === undefined ? '' : `; ${fmt(batch, 2)} queries per faiss call`} | ${median(ratios) >= 1.6 ? 'yes' : 'no'} |`,
+    );
+  }
+} finally {
+  await db.close();
+  await Promise.all(running.map((server) => server.stop()));
 }

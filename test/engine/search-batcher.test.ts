@@ -97,8 +97,40 @@ describe('search batcher', () => {
       const alone = index.search(q, 5, {});
       assert.deepEqual(Array.from((outcome as PromiseFulfilledResult<{ labels: Float64Array }>).value.labels), Array.from(alone.labels));
     });
-    assert.equal(calls, 1 + 13, 'one batched call, then each query alone');
+    // The first query runs at once (nothing else in sight yet); the other 12 are gathered into one
+    // call, which fails on the poisoned one, then each of the 12 runs alone.
+    assert.equal(calls, 1 + 1 + 12);
     assert.throws(() => batcher.submit(new Float32Array(3), 5), TypeError);
+  });
+
+  it('runs a query with no other in sight at once, and gathers once a turn has two', async () => {
+    const dimension = 8;
+    const index = FaissVectorIndex.create(loadFaissBinding(), dimension, 'cosine', 'Flat');
+    const vectors = clusteredVectors(200, dimension, 10, 3);
+    const packed = new Float32Array(vectors.length * dimension);
+    vectors.forEach((v, i) => packed.set(v, i * dimension));
+    index.add(packed);
+    const sizes: number[] = [];
+    const batcher = new SearchBatcher((queries, k, params) => {
+      sizes.push(queries.length / dimension);
+      return index.search(queries, k, params);
+    }, dimension);
+    const [a, b, c, d] = clusteredVectors(4, dimension, 10, 3, 8) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    const first = batcher.submit(a, 3);
+    assert.deepEqual(sizes, [1], 'searched before submit returned');
+    const rest = [batcher.submit(b, 3), batcher.submit(c, 3)];
+    assert.deepEqual(sizes, [1], 'the second and third wait for the end of the turn');
+    await Promise.all([first, ...rest]);
+    assert.deepEqual(sizes, [1, 2]);
+    // Load was seen: the next query waits for its turn's end too, then alone; after that, at once.
+    const next = batcher.submit(d, 3);
+    assert.deepEqual(sizes, [1, 2]);
+    await next;
+    assert.deepEqual(sizes, [1, 2, 1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    void batcher.submit(a, 3);
+    assert.deepEqual(sizes, [1, 2, 1, 1]);
+    assert.deepEqual(batcher.stats, { calls: 4, queries: 5, batched: 2, largest: 2 });
   });
 
   it('shows a write acknowledged between batches to every later query', async () => {
