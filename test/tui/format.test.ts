@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bar, fit, formatBytes, metadataTree, oneLine, scoreFractions, sparkline, truncate, wrapText } from '../../src/tui/format.js';
 import { themeFromEnv } from '../../src/tui/theme.js';
+import { splitKeys } from '../../src/tui/use-keys.js';
 
 const unicode = { unicode: true };
 const ascii = { unicode: false };
@@ -64,5 +65,24 @@ describe('TUI text helpers', () => {
     assert.deepEqual(themeFromEnv({ TERM: 'xterm', NO_COLOR: '1' }), { color: false, unicode: true });
     assert.deepEqual(themeFromEnv({ TERM: 'xterm', NO_COLOR: '' }), { color: true, unicode: true });
     assert.deepEqual(themeFromEnv({ TERM: 'dumb' }), { color: false, unicode: false });
+  });
+});
+
+describe('keys read together', () => {
+  it('are split into one key each: characters, Enter, Tab, Backspace and Ctrl letters', () => {
+    const none = splitKeys('x', { ctrl: false, meta: false } as Parameters<typeof splitKeys>[1]);
+    assert.equal(none.length, 1);
+    const keys = splitKeys('jJ\r\t\u007f\u0015', { ctrl: false, meta: false } as Parameters<typeof splitKeys>[1]);
+    assert.deepEqual(
+      keys.map(([input, key]) => [input, key.return, key.tab, key.backspace, key.ctrl, key.shift]),
+      [
+        ['j', false, false, false, false, false],
+        ['J', false, false, false, false, true],
+        ['', true, false, false, false, false],
+        ['', false, true, false, false, false],
+        ['', false, false, true, false, false],
+        ['u', false, false, false, true, false],
+      ],
+    );
   });
 });
