@@ -3,7 +3,6 @@ import { RemoteBackend } from '../client/remote-backend.js';
 import { BaseCommand, embedConnection, embedFlags, serverFlags } from '../base-command.js';
 import { PiramidError } from '../engine/errors.js';
 import { EXIT } from '../exit-codes.js';
-import { launchBrowser } from '../tui/launch.js';
 import { themeFromEnv } from '../tui/theme.js';
 
 export default class Browse extends BaseCommand<typeof Browse> {
@@ -39,6 +38,10 @@ export default class Browse extends BaseCommand<typeof Browse> {
     const collection = this.args.collection;
     if (collection !== undefined) await backend.assertCollection(collection);
     const source = backend instanceof RemoteBackend ? (backend.reason.kind === 'explicit' ? backend.client.url : `${this.flags['data-dir']} via ${backend.client.url}`) : this.flags['data-dir'];
+    // Ink draws only the final frame when it thinks it runs in CI (a CI variable in the environment);
+    // a person at a terminal wants every frame, so Ink is loaded after that variable is dropped.
+    delete process.env.CI;
+    const { launchBrowser } = await import('../tui/launch.js');
     const result = await launchBrowser(backend, {
       stdin: process.stdin,
       stdout: process.stdout,
