@@ -6,8 +6,8 @@
  *
  * The in-process engine and each server (the real CLI, `piramid serve`, its own process, request
  * logs at info to /dev/null) get their own copy of one data folder and run at the same time, and
- * their measurements are interleaved: query i in-process, then query i over HTTP to each server
- * (a minimal keep-alive client on a raw socket: autocannon reports latencies in whole
+ * their measurements are interleaved: blocks of the 200 queries in-process, then over HTTP to
+ * each server (a minimal keep-alive client on a raw socket: autocannon reports latencies in whole
  * milliseconds), and for throughput alternating 1-second slots of in-process back-to-back queries
  * and autocannon with 16 connections on each server. On a machine shared with other work, load
  * changes within seconds; only side-by-side measurements compare like with like. The load
@@ -16,6 +16,7 @@
  * Run: npm run build && node dist/bench/http-throughput.js [--n 100000] [--dim 384] [--index hnsw]
  *      [--ef 64] [--seconds 5] [--runs 3] [--dir /tmp/...] [--serve-args="--log-level info"]
  *      [--compare /path/to/another/checkout]   (its server measured too, side by side)
+ *      [--floor]   (and a bare Fastify server answering the same bodies without searching)
  * Latency runs for seconds x runs seconds, throughput for as many 1-second rounds. The data
  * folder is built once (clustered vectors) and reused, with its copies, by later runs.
  */
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     /** Another checkout (built, with node_modules) whose server is measured too, in the same runs. */
     compare: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    /** Also measure a floor: Fastify parsing the same bodies and sending a canned answer, no search. */
+    floor: { type: 'boolean', default: false },
   },
 });
 const N = Number(values.n);
@@ -91,10 +94,29 @@ interface Server {
   port: number;
   stop: () => Promise<void>;
 }
-async function startServer(root: string, folder: string): Promise<Server> {
+/**
+ * What HTTP and JSON cost on their own: Fastify (no logger) on the same route, parsing and
+ * validating the same bodies (a vector of numbers), answering a canned 10-hit response of the
+ * server's shape without searching. HTTP p50 minus in-process p50 cannot go below this.
+ */
+const FLOOR_SERVER = `
+import Fastify from 'fastify';
+const app = Fastify();
+const hits = Array.from({ length: 10 }, (_, i) => ({ id: 'd' + (1000 + i), score: 0.9 - i / 100 }));
+const answer = JSON.stringify({ collection: 'bench', k: 10, took_ms: 0.3, hits, plan: { mode: 'vector', strategy: 'ann', fetched: 10 } });
+const body = { type: 'object', properties: { vector: { type: 'array', items: { type: 'number' }, minItems: 1 }, k: { type: 'integer' }, ef: { type: 'integer' } }, additionalProperties: false };
+app.post('/v1/collections/:name/query', { schema: { body } }, async (request, reply) => reply.type('application/json').send(answer));
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+console.error('listening on ' + url);
+`;
+
+async function startServer(root: string | undefined, folder: string): Promise<Server> {
   const extra = values['serve-args'].split(' ').filter((a) => a.length > 0);
   const nodeArgs = values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin/run.js'), 'serve', '--port', '0', '--data-dir', folder, ...extra], {
+  const args = root === undefined ? ['--input-type=module', '-e', FLOOR_SERVER] : [...nodeArgs, join(root, 'bin/run.js'), 'serve', '--port', '0', '--data-dir', folder, ...extra];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, PIRAMID_API_KEY: '', PIRAMID_READ_ONLY_API_KEY: '' },
   });
@@ -122,7 +144,8 @@ const bodies = queries.map((q) => JSON.stringify({ vector: Array.from(q), k: K, 
 const PATH = '/v1/collections/bench/query';
 
 /** One keep-alive connection, one request at a time; `ask(i)` resolves with the round trip in ms. */
-async function keepAlive(port: number): Promise<{ ask: (i: number) => Promise<number>; close: () => void }> {
+async function keepAlive(port: number): Promise<{ ask: (i: number) => Promise<number>; close: () => void; searchMs: number[] }> {
+  const searchMs: number[] = [];
   const requests = bodies.map((body) =>
     Buffer.from(`POST ${PATH} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
   );
@@ -141,10 +164,14 @@ async function keepAlive(port: number): Promise<{ ask: (i: number) => Promise<nu
     const ok = head.startsWith('HTTP/1.1 200');
     const body = buffered.subarray(headerEnd + 4, headerEnd + 4 + length).toString();
     buffered = buffered.subarray(headerEnd + 4 + length);
-    if (!ok) pending?.reject(new Error(`${head.split('\r\n')[0]}: ${body}`));
-    else pending?.resolve();
+    if (!ok) return pending?.reject(new Error(`${head.split('\r\n')[0]}: ${body}`));
+    // The server's own search time (runQuery: embedding, faiss, LevelDB reads of the hits).
+    const took = /"took_ms":([0-9.]+)/.exec(body)?.[1];
+    if (took !== undefined) searchMs.push(Number(took));
+    pending?.resolve();
   });
   return {
+    searchMs,
     ask: async (i) => {
       const sent = nowMs();
       await new Promise<void>((resolve, reject) => {
@@ -171,10 +198,14 @@ async function batchCounters(url: string): Promise<{ calls: number; queries: num
   return Number.isFinite(calls) ? { calls, queries: value('piramid_search_batch_queries') } : undefined;
 }
 
-const servers = [{ name: 'this checkout', root: ROOT }, ...(values.compare === undefined ? [] : [{ name: values.compare, root: values.compare }])];
+const servers: { name: string; root: string | undefined }[] = [
+  { name: 'this checkout', root: ROOT },
+  ...(values.compare === undefined ? [] : [{ name: values.compare, root: values.compare }]),
+  ...(values.floor ? [{ name: 'floor: Fastify + JSON body, canned answer, no search', root: undefined }] : []),
+];
 const db = await Database.open(copyOf('in-process'));
 const collection = await db.collection('bench');
-const running = await Promise.all(servers.map((server, i) => startServer(server.root, copyOf(`server-${i}`))));
+const running = await Promise.all(servers.map((server, i) => startServer(server.root, server.root === undefined ? dir : copyOf(`server-${i}`))));
 try {
   // Warm up: index loads, JIT.
   for (let round = 0; round < 3; round++) for (const q of queries) await collection.search(q, searchOptions);
@@ -182,17 +213,22 @@ try {
   for (let i = 0; i < 400; i++) for (const client of clients) await client.ask(i);
   for (const server of running) await cannon(server.url, 16, 1);
 
-  // 3. Latency, one query at a time, interleaved: in-process, then each server, same query.
+  // 3. Latency, one query at a time, in alternating blocks of the 200 queries: in-process, then
+  // each server (order alternating). Blocks, not single queries: a party's caches stay its own
+  // for a block, as when it runs alone, while load changes still reach every party alike.
+  for (const client of clients) client.searchMs.length = 0; // warm-up answers
   const local: number[] = [];
   const remote = running.map((): number[] => []);
   const latencyStart = nowMs();
-  for (let i = 0; nowMs() - latencyStart < SECONDS * 1000 * RUNS; i++) {
-    const q = queries[i % queries.length] as Float32Array;
-    const start = nowMs();
-    await collection.search(q, searchOptions);
-    local.push(nowMs() - start);
-    // Servers in turn, their order alternating, so neither always follows the in-process query.
-    for (const [s, client] of i % 2 === 0 ? clients.entries() : [...clients.entries()].reverse()) remote[s]?.push(await client.ask(i));
+  for (let block = 0; nowMs() - latencyStart < SECONDS * 1000 * RUNS; block++) {
+    for (const q of queries) {
+      const start = nowMs();
+      await collection.search(q, searchOptions);
+      local.push(nowMs() - start);
+    }
+    for (const [s, client] of block % 2 === 0 ? clients.entries() : [...clients.entries()].reverse()) {
+      for (let i = 0; i < queries.length; i++) remote[s]?.push(await client.ask(i));
+    }
   }
   for (const client of clients) client.close();
 
@@ -223,7 +259,7 @@ try {
   const inP50 = median(local);
   const inQps = median(rounds.map((r) => r.inQps));
   console.log(
-    `\nN=${N} x ${DIM} clustered, ${KIND}${EF === undefined ? '' : ` efSearch ${EF}`}, k=${K}, 200 distinct query vectors; latency: ${local.length} interleaved queries per party; throughput: ${rounds.length} rounds of 1 s slots\n`,
+    `\nN=${N} x ${DIM} clustered, ${KIND}${EF === undefined ? '' : ` efSearch ${EF}`}, k=${K}, 200 distinct query vectors; latency: ${local.length} queries per party in alternating blocks of ${queries.length}; throughput: ${rounds.length} rounds of 1 s slots\n`,
   );
   console.log('| path | p50 ms | p99 ms | queries/s |');
   console.log('|---|---|---|---|');
@@ -231,7 +267,9 @@ try {
   for (const [s, server] of servers.entries()) {
     const samples = remote[s] ?? [];
     const name = servers.length > 1 ? ` [${server.name}]` : '';
-    console.log(`| HTTP, 1 connection${name} | ${fmt(median(samples), 3)} | ${fmt(percentile(samples, 99), 3)} | |`);
+    const took = clients[s]?.searchMs ?? [];
+    const inside = took.length === 0 || servers[s]?.root === undefined ? '' : ` (search inside the server, took_ms: p50 ${fmt(median(took), 3)})`;
+    console.log(`| HTTP, 1 connection${name}${inside} | ${fmt(median(samples), 3)} | ${fmt(percentile(samples, 99), 3)} | |`);
     console.log(`| HTTP, 16 connections (autocannon)${name} | | | ${fmt(median(rounds.map((r) => r.qps[s] ?? Number.NaN)), 0)} |`);
   }
   console.log('\n| target | server | value | met |');
