@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { Flags } from '@oclif/core';
 import { BaseCommand, embedConnection, embedFlags } from '../base-command.js';
 import { PiramidError } from '../engine/errors.js';
+import { setBatchSearchThreads } from '../engine/index/faiss-index.js';
 import { buildApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
 import { BufferedLogStream } from '../server/log-stream.js';
 import { removeServeFile, writeServeFile } from '../server/serve-file.js';
@@ -54,6 +56,9 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
     // Measured at 16 connections on 2 busy cores: 2-thread batches went from 2.5x slower than
     // 1 thread (spinning) to 1.1-1.4x faster (passive). A user's own setting is kept.
     process.env.OMP_WAIT_POLICY ??= 'passive';
+    // With sleeping idle threads, batched searches use every core whatever the load (see
+    // setBatchSearchThreads); with a user's spinning policy, the engine's load-aware default.
+    if (process.env.OMP_WAIT_POLICY.toLowerCase() === 'passive') setBatchSearchThreads(availableParallelism());
     const db = await this.openDatabase({ embed: embedConnection(flags), syncWrites: flags.sync });
     const logStream = process.stdout.isTTY === true ? undefined : new BufferedLogStream();
     const app = await buildApp({
