@@ -35,6 +35,8 @@ describe('serve: concurrent queries share faiss calls', () => {
       const requests = bodies(collection);
       const alone: { status: number; json: Json }[] = [];
       for (const r of requests) alone.push(await call('POST', r.path, r.body));
+      // Open a connection per request first, so that the concurrent round meets the server together.
+      await Promise.all(requests.map(() => call('GET', '/healthz')));
       const before = (await db.collection(collection)).searchBatches;
       const together = await Promise.all(requests.map((r) => call('POST', r.path, r.body)));
       together.forEach((response, i) => {
