@@ -55,7 +55,7 @@ describe('CLI with vectors supplied (no model)', () => {
     const stats = parseJson<InfoJson>(info);
     assert.deepEqual(
       { ...stats, size_bytes: stats.size_bytes > 0 },
-      { ...stats, name: 'vec', dimension: 4, metric: 'cosine', index: 'flat', embedder: 'none', count: 20, documents: 20, deleted: 0, size_bytes: true },
+      { ...stats, name: 'vec', dimension: 4, metric: 'cosine', index: 'auto', embedder: 'none', count: 20, documents: 20, deleted: 0, size_bytes: true },
     );
 
     // Ingesting the same file again replaces each document rather than duplicating it.
