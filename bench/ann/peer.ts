@@ -8,6 +8,8 @@ export interface PeerContext {
   data: Dataset;
   /** A folder this worker may fill; later stages may be handed paths inside it. */
   workDir: string;
+  /** Only these index configurations of the peer (e.g. piramid's `flat,ivf`); all when absent. */
+  only?: string[];
   /** Path of the route A addon, when it is built and the plan asks for it. */
   routeAAddon?: string;
   log: (line: string) => void;

@@ -33,6 +33,7 @@ export function renderSection(run: RunResult, plotFiles: readonly string[]): str
     `Measured ${run.date}. Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}; ` +
       `1-minute load average at the start ${fmt(run.loadAverage, 1)} (a shared, noisy machine: read the medians and the ratios measured in the same run).`,
     '',
+    ...(run.supplements ?? []).flatMap((line) => [line, '']),
     `Versions: ${Object.entries(run.versions).map(([name, v]) => `${name} ${v}`).join('; ')}.`,
     '',
     `Data: ${run.dataset.name}: ${run.dataset.n} base vectors × ${run.dataset.dim} dims and ${run.dataset.nq} queries. Every vector is normalised (angular distance, ` +
@@ -89,7 +90,7 @@ export function renderSection(run: RunResult, plotFiles: readonly string[]): str
 
   lines.push('### Piramid, raw faiss-node and route A on the same index', '');
   const sameRows: string[][] = [];
-  for (const kind of ['default', 'auto', 'ivf', 'hnsw']) {
+  for (const kind of ['default', 'auto', 'flat', 'ivf', 'hnsw']) {
     const ours = seriesById(run, `piramid ${kind}`);
     if (ours === undefined) continue;
     const raw = seriesById(run, `faiss-node@${kind}`);

@@ -20,6 +20,8 @@ export interface RunResult {
   series: SeriesResult[];
   errors: string[];
   routeA: string;
+  /** What was measured again in a later run and merged in (`--merge`). */
+  supplements?: string[];
   oneShot?: OneShotResult & { target: Target };
   http?: HttpResult & { target: Target; inProcess: { p50Ms: number; qps: number } };
   rag?: RagResult;

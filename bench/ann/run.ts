@@ -6,6 +6,8 @@
  *   node dist/bench/ann/run.js [--quick] [--out-dir docs] [--markdown FILE] [--json FILE]
  *                              [--peers piramid,faiss,...] [--n N] [--nq N] [--skip http,oneshot,rag]
  *   node dist/bench/ann/run.js --from-json bench/.cache/ann-result-full.json   (report and plots again, no measuring)
+ *   node dist/bench/ann/run.js --peers piramid --only flat,ivf --skip rag --merge bench/.cache/ann-result-full.json
+ *     (measure some series again and merge them into an earlier run's results: replaced by id)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadFaissNative } from '../../src/engine/index/faiss-native.js';
-import { nowMs } from '../stats.js';
+import { fmt, nowMs } from '../stats.js';
 import { DATASET_NAME, loadDataset } from './dataset.js';
 import { ROOT, machine, packageVersion, projectVersion } from './env.js';
 import { makePlan, type Plan } from './plan.js';
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     nq: { type: 'string' },
     skip: { type: 'string', default: '' },
     'from-json': { type: 'string' },
+    only: { type: 'string' },
+    merge: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -106,6 +110,24 @@ function servingTarget(run: RunResult, artifacts: Record<string, string>): { tar
   return { target: { dataDir, collection: c.collection, indexFile: c.indexFile, point: { param, value } }, p50Ms: c.best.point.single.p50Ms, qps: c.best.point.single.qps };
 }
 
+/** An earlier run with some of its series (by id) and stages replaced by a later run's. */
+function merge(base: RunResult, later: RunResult): RunResult {
+  const fresh = new Map(later.series.map((s) => [s.id, s]));
+  const series = base.series.map((s) => fresh.get(s.id) ?? s);
+  for (const s of later.series) if (!base.series.some((b) => b.id === s.id)) series.push(s);
+  const stages = [later.oneShot && 'one-shot CLI', later.http && 'HTTP', later.rag && 'RAG'].filter((x): x is string => typeof x === 'string');
+  const what = [...fresh.keys(), ...stages].join(', ');
+  return {
+    ...base,
+    series,
+    errors: [...base.errors, ...later.errors],
+    supplements: [...(base.supplements ?? []), `Measured again on ${later.date} (load average ${fmt(later.loadAverage, 1)}) and merged in: ${what}.`],
+    oneShot: later.oneShot ?? base.oneShot,
+    http: later.http ?? base.http,
+    rag: later.rag ?? base.rag,
+  } as RunResult;
+}
+
 async function publish(run: RunResult): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const plots = await writePlots(run, outDir);
@@ -155,6 +177,7 @@ async function main(): Promise<void> {
       log(`worker: ${peer}`);
       const spec: WorkerSpec = { peer, quick, workDir, out: join(workDir, `${peer}.json`), ...overrides };
       if (a.addon !== undefined) spec.routeAAddon = a.addon;
+      if (values.only !== undefined) spec.only = values.only.split(',');
       const workerStart = nowMs();
       const output = await runWorker(spec, (quick ? 3 : 40) * 60_000);
       log(`worker ${peer}: ${((nowMs() - workerStart) / 1000).toFixed(1)} s`);
@@ -190,10 +213,11 @@ async function main(): Promise<void> {
     rmSync(workDir, { recursive: true, force: true });
   }
   run.minutes = (nowMs() - started) / 60_000;
+  const result = values.merge === undefined ? run : merge(JSON.parse(readFileSync(resolve(values.merge), 'utf8')) as RunResult, run);
   mkdirSync(join(jsonFile, '..'), { recursive: true });
-  writeFileSync(jsonFile, JSON.stringify(run, null, 1));
+  writeFileSync(jsonFile, JSON.stringify(result, null, 1));
   log(`wrote ${jsonFile} (${run.minutes.toFixed(1)} min, ${run.errors.length} failures)`);
-  await publish(run);
+  await publish(result);
   for (const e of run.errors) log(`failure: ${e}`);
 }
 

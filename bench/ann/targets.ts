@@ -12,7 +12,7 @@ const ms = (value: number): string => `${fmt(value * 1000, 0)} µs`;
 
 export function checkTargets(run: RunResult): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const piramidIds = ['piramid ivf', 'piramid hnsw', 'piramid default', 'piramid auto'];
+  const piramidIds = ['piramid ivf', 'piramid hnsw', 'piramid default', 'piramid auto', 'piramid flat'];
 
   // 1. Within 1.15x raw faiss on the same index and parameters, at recall >= 0.95.
   for (const kind of ['ivf', 'hnsw'] as const) {
@@ -77,10 +77,13 @@ export function checkTargets(run: RunResult): TargetCheck[] {
     });
     const sixteen = h.load.find((l) => l.connections === 16);
     if (sixteen !== undefined) {
-      const ratio = sixteen.requestsPerSecond / h.inProcess.qps;
+      // Single-thread capacity: the better of a pass's measured rate and 1/p50 (a pass's wall time
+      // also holds the machine's stalls; the harder comparison is the fair one).
+      const single = Math.max(h.inProcess.qps, 1000 / h.inProcess.p50Ms);
+      const ratio = sixteen.requestsPerSecond / single;
       checks.push({
         target: 'HTTP at 16 connections ≥ 1.6× single-thread in-process QPS',
-        measured: `${fmt(sixteen.requestsPerSecond, 0)} req/s vs ${fmt(h.inProcess.qps, 0)} q/s = ${fmt(ratio, 2)}×`,
+        measured: `${fmt(sixteen.requestsPerSecond, 0)} req/s vs ${fmt(single, 0)} q/s (max of measured and 1/p50) = ${fmt(ratio, 2)}×`,
         met: ratio >= 1.6,
       });
     }
@@ -97,8 +100,9 @@ export function checkTargets(run: RunResult): TargetCheck[] {
   }
 
   // 7. Ingest.
-  if (def?.build !== undefined && def.index.endsWith('Flat')) {
-    const rate = def.n / (def.build.addSeconds ?? def.build.seconds);
+  const flat = [seriesById(run, 'piramid flat'), def].find((s) => s?.build !== undefined && s.index.endsWith('→ Flat'));
+  if (flat?.build !== undefined) {
+    const rate = flat.n / (flat.build.addSeconds ?? flat.build.seconds);
     checks.push({ target: 'ingest with vectors given into flat ≥ 100k vectors/s', measured: `${fmt(rate, 0)} vectors/s (upserts, without the checkpoint)`, met: rate >= 100_000 });
   }
   for (const kind of ['ivf', 'hnsw'] as const) {

@@ -9,6 +9,8 @@ export interface WorkerSpec {
   nq?: number;
   workDir: string;
   routeAAddon?: string;
+  /** Only these index configurations (piramid: default, auto, flat, ivf, hnsw). */
+  only?: string[];
   /** File the worker writes its WorkerOutput JSON to. */
   out: string;
 }

@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     checkpoint: (output) => writeFileSync(spec.out, JSON.stringify({ ...output, errors: [...output.errors, `${spec.peer}: worker did not finish`] })),
   };
   if (spec.routeAAddon !== undefined) ctx.routeAAddon = spec.routeAAddon;
+  if (spec.only !== undefined) ctx.only = spec.only;
   const output = await RUNS[spec.peer](ctx);
   writeFileSync(spec.out, JSON.stringify(output));
 }

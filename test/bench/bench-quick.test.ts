@@ -14,6 +14,8 @@ const HAND_WRITTEN = '# Benchmarks\n\n## A hand-written section\n\nKeep me.\n\n<
 const ROUTE_A = existsSync(join(PROJECT_ROOT, 'native', 'build-A', 'faiss-node.node'));
 const EXPECTED = [
   'piramid default',
+  'piramid flat',
+  'faiss-node@flat',
   'piramid ivf',
   'piramid hnsw',
   'faiss-node@default',
@@ -30,7 +32,7 @@ const EXPECTED = [
   'vectra',
   ...(ROUTE_A ? ['faiss-node route A@ivf', 'faiss-node as shipped@ivf', 'faiss-node route A flat', 'faiss-node route A ivf'] : []),
 ];
-const EXACT = ['piramid default', 'faiss-node@default', 'faiss-node flat', 'lancedb flat', 'vectra'];
+const EXACT = ['piramid flat', 'faiss-node@flat', 'faiss-node flat', 'lancedb flat', 'vectra'];
 const PLOTS = ['bench-recall-qps.svg', 'bench-same-index.svg', 'bench-build.svg'];
 
 /** A small XML well-formedness check: one root <svg>, every tag closed in order. */
@@ -94,7 +96,7 @@ describe('npm run bench -- --quick', { timeout: 240_000 }, () => {
   });
 
   test('piramid and raw faiss-node searching the same index find the same neighbours', () => {
-    for (const kind of ['default', 'auto', 'ivf', 'hnsw']) {
+    for (const kind of ['default', 'auto', 'flat', 'ivf', 'hnsw']) {
       const ours = run.series.find((s) => s.id === `piramid ${kind}`);
       const raw = run.series.find((s) => s.id === `faiss-node@${kind}`);
       if (kind === 'auto' && ours === undefined) continue; // the engine has no auto index yet

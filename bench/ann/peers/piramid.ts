@@ -20,7 +20,7 @@ import { faissSearcher, faissVersion } from './faiss.js';
 const BATCH = 2000;
 
 interface Config {
-  key: 'default' | 'auto' | 'ivf' | 'hnsw';
+  key: 'default' | 'auto' | 'flat' | 'ivf' | 'hnsw';
   create: CreateCollectionOptions;
   label: string;
   points: SweepPoint[];
@@ -52,12 +52,14 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
     { key: 'default', create: {}, label: 'default index', points: EXACT },
     // The engine's self-tuning index (Flat, then IVF with a calibrated nprobe), where it exists.
     ...((INDEX_KINDS as readonly string[]).includes('auto') ? [{ key: 'auto' as const, create: { index: 'auto' as IndexKind }, label: 'auto', points: EXACT }] : []),
+    // Exact, explicitly: the default may be something else (auto), and flat ingest has its own target.
+    { key: 'flat', create: { index: 'flat' }, label: 'flat', points: EXACT },
     { key: 'ivf', create: { index: { kind: 'ivf', nlist: plan.ivf.nlist } }, label: `ivf nlist=${plan.ivf.nlist}`, points: nprobePoints(plan) },
     { key: 'hnsw', create: { index: { kind: 'hnsw', m: plan.hnsw.m } }, label: `hnsw m=${plan.hnsw.m}`, points: efSearchPoints(plan) },
   ];
   const rawB = loadFaissNative();
   const rawA = ctx.routeAAddon === undefined ? undefined : loadFaissNative(ctx.routeAAddon);
-  for (const config of configs) {
+  for (const config of configs.filter((c) => ctx.only === undefined || ctx.only.includes(c.key))) {
     const name = `ann_${config.key}`;
     try {
       ctx.log(`piramid ${config.label}: ingest ${data.n} vectors in batches of ${BATCH}`);
