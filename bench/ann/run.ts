@@ -120,6 +120,8 @@ function merge(base: RunResult, later: RunResult): RunResult {
   return {
     ...base,
     series,
+    // A re-measured library may be another version now: the header names what was measured last.
+    versions: { ...base.versions, ...later.versions },
     errors: [...base.errors, ...later.errors],
     supplements: [...(base.supplements ?? []), `Measured again on ${later.date} (load average ${fmt(later.loadAverage, 1)}) and merged in: ${what}.`],
     oneShot: later.oneShot ?? base.oneShot,

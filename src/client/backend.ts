@@ -5,11 +5,12 @@ import type { Database, VerifyReport } from '../engine/database.js';
 import type { BackupProgress } from '../engine/ops/backup.js';
 import type { CompactResult } from '../engine/ops/compact.js';
 import type { CacheStats } from '../engine/embed/embedding-cache.js';
-import { ingest, type IngestOptions, type IngestSummary } from '../engine/ingest/ingest.js';
+import type { IngestOptions, IngestSummary } from '../engine/ingest/ingest.js';
 import type { Source } from '../engine/ingest/sources.js';
 import type { PayloadIndexKind } from '../engine/store/payload-index.js';
 import type { CollectionStats, CreateCollectionOptions, DocumentView, IndexTuningPatch } from '../engine/types.js';
-import { benchCollection, type RecallBenchJson, type RecallBenchOptions } from '../engine/bench/recall.js';
+// Ingest (file globbing) and bench load on use: a one-shot query pays for neither.
+import type { RecallBenchJson, RecallBenchOptions } from '../engine/bench/recall.js';
 import { tuningJson, type TuningJson } from '../ui/tuning.js';
 
 export type { RecordPage, ScrollSpec };
@@ -104,8 +105,9 @@ export class EmbeddedBackend implements Backend {
     return runQuery(this.db, spec);
   }
 
-  ingest(source: Source, options: BackendIngestOptions): Promise<IngestSummary> {
+  async ingest(source: Source, options: BackendIngestOptions): Promise<IngestSummary> {
     const { onCreated, ...rest } = options;
+    const { ingest } = await import('../engine/ingest/ingest.js');
     return ingest(this.db, source, {
       ...rest,
       onCollection: (collection, created) => {
@@ -132,6 +134,7 @@ export class EmbeddedBackend implements Backend {
   }
 
   async bench(collection: string, options: RecallBenchOptions): Promise<RecallBenchJson> {
+    const { benchCollection } = await import('../engine/bench/recall.js');
     return benchCollection(await this.db.collection(collection), options);
   }
 
