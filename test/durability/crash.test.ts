@@ -313,7 +313,7 @@ describe('crash: SIGKILL during piramid ingest', () => {
 
 const COMPACT_DOCS = 10_000;
 const COMPACT_DIM = 64;
-const COMPACT_KILLS = 16;
+const COMPACT_KILLS = 30;
 
 interface Answer {
   ids: string[];
@@ -471,7 +471,7 @@ describe('crash: SIGKILL during piramid compact', () => {
 const CHECKPOINT_TEMPLATE = 4000;
 const CHECKPOINT_DIM = 512;
 const CHECKPOINT_BATCHES = 8;
-const CHECKPOINT_KILLS = 16;
+const CHECKPOINT_KILLS = 30;
 
 interface CheckpointKill {
   /** Aim at batch `batch`'s checkpoint write, or at the upsert of batch `batch`. */
