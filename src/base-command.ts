@@ -63,6 +63,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       default: DEFAULT_DATA_DIR,
       helpGroup: 'GLOBAL',
     }),
+    'build-threads': Flags.integer({
+      description: 'OpenMP threads for index builds, training and adds (default: every core, one when the machine is busy). Queries run on one thread.',
+      env: 'PIRAMID_BUILD_THREADS',
+      min: 1,
+      max: 1024,
+      helpGroup: 'GLOBAL',
+    }),
   };
 
   protected flags!: InferredFlags<T>;
@@ -88,6 +95,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.database ??= await Database.open(this.flags['data-dir'], {
       createIfMissing: options.createIfMissing ?? true,
       syncWrites: options.syncWrites === true,
+      ...(this.flags['build-threads'] === undefined ? {} : { threads: { build: this.flags['build-threads'] } }),
       embedderFactory: createEmbedderFactory(options.embed ?? {}),
       onWarning: (w) => warning(`${w.collection}: ${w.message}`),
     });

@@ -27,6 +27,7 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
     port: Flags.integer({ char: 'p', description: 'Port to listen on (0: any free port).', default: 6333, min: 0, max: 65535 }),
     'api-key': Flags.string({ description: 'Read-write API key (repeatable); clients send it as "api-key" or "Authorization: Bearer".', env: 'PIRAMID_API_KEY', multiple: true }),
     'read-only-api-key': Flags.string({ description: 'API key allowed on read routes only (repeatable).', env: 'PIRAMID_READ_ONLY_API_KEY', multiple: true }),
+    'search-threads': Flags.integer({ description: 'OpenMP threads for searches the server batches together (default: every core). A lone query runs on one thread.', min: 1, max: 1024 }),
     sync: Flags.boolean({ description: 'fsync every write before acknowledging it (survives power loss; slower). A request can also ask with "sync": true.', default: false }),
     insecure: Flags.boolean({ description: 'Allow listening on a non-loopback address without an API key.', default: false }),
     'body-limit': Flags.integer({ description: 'Largest JSON request body, in bytes (JSONL ingest bodies are streamed).', default: DEFAULT_BODY_LIMIT, min: 1024 }),
@@ -59,6 +60,7 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
     // With sleeping idle threads, batched searches use every core whatever the load (see
     // setBatchSearchThreads); with a user's spinning policy, the engine's load-aware default.
     if (process.env.OMP_WAIT_POLICY.toLowerCase() === 'passive') setBatchSearchThreads(availableParallelism());
+    if (flags['search-threads'] !== undefined) setBatchSearchThreads(flags['search-threads']);
     const db = await this.openDatabase({ embed: embedConnection(flags), syncWrites: flags.sync });
     const logStream = process.stdout.isTTY === true ? undefined : new BufferedLogStream();
     const app = await buildApp({

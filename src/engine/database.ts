@@ -16,7 +16,7 @@ import type { Repair } from './ops/repair.js';
 import type { CollectionCheck, VerifyProblem } from './ops/verify.js';
 import { asStorageError } from './storage-errors.js';
 import { CollectionIndex } from './index/collection-index.js';
-import type { FaissBinding } from './index/faiss-index.js';
+import { setBatchSearchThreads, setBuildThreads, type FaissBinding } from './index/faiss-index.js';
 import { loadFaissBinding } from './index/faiss-binding.js';
 import { CollectionStore, type RootLevel } from './store/collection-store.js';
 import { PayloadIndex } from './store/payload-index.js';
@@ -39,6 +39,12 @@ export interface OpenOptions {
   embeddingCache?: boolean;
   /** Loads the faiss binding; called at most once, on first index use. */
   faissBinding?: () => FaissBinding;
+  /**
+   * OpenMP threads for index builds, training and adds (default: every core, one under heavy load)
+   * and for batched searches (default: as builds). Single queries always run on one thread.
+   * Process-wide: faiss has one OpenMP pool.
+   */
+  threads?: { build?: number; batchSearch?: number };
   /** fsync every write before acknowledging it, unless a call asks otherwise (default false). */
   syncWrites?: boolean;
   /** Called when the engine recovers from something worth telling the user about. */
@@ -83,6 +89,8 @@ export class Database {
 
   static async open(location: string, options: OpenOptions = {}): Promise<Database> {
     const folder = resolve(location);
+    if (options.threads?.build !== undefined) setBuildThreads(options.threads.build);
+    if (options.threads?.batchSearch !== undefined) setBatchSearchThreads(options.threads.batchSearch);
     if (options.createIfMissing !== false) {
       try {
         await mkdir(join(folder, INDEX_FOLDER), { recursive: true });

@@ -38,12 +38,19 @@ export interface RawHits {
  * (docs/tuning.md). Our own build counts in the load, hence the margin of one.
  */
 export function buildThreads(): number {
+  if (buildThreadsOverride !== undefined) return buildThreadsOverride;
   const cores = availableParallelism();
   const now = Date.now();
   if (now - threadChoice.at > 5000) threadChoice = { at: now, threads: cores > 1 && (loadavg()[0] ?? 0) >= cores + 1 ? 1 : cores };
   return threadChoice.threads;
 }
 let threadChoice = { at: 0, threads: 1 };
+
+/** A fixed number of OpenMP threads for builds, trains and adds (undefined: chosen from the load as above). */
+export function setBuildThreads(threads: number | undefined): void {
+  buildThreadsOverride = threads === undefined ? undefined : Math.max(1, Math.floor(threads));
+}
+let buildThreadsOverride: number | undefined;
 
 /**
  * OpenMP threads for searches of several queries packed together (the search batcher's); by
