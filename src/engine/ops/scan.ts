@@ -34,26 +34,10 @@ export async function* scanRange(root: RootLevel, gte: string, lt: string, optio
 }
 
 /** Raw key/value pairs of one sublevel (key without the prefix, value as bytes), in key order, in chunks. */
-export async function* scanPrefix(
-  root: RootLevel,
-  prefix: string,
-  options: ScanOptions = {},
-): AsyncGenerator<[string, Uint8Array][]> {
-  const iterator = root.iterator<string, Uint8Array>({
-    gte: prefix,
-    lt: prefixEnd(prefix),
-    keyEncoding: 'utf8',
-    valueEncoding: 'view',
-    ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
-  });
-  try {
-    for (;;) {
-      const entries = await iterator.nextv(options.chunkSize ?? 4096);
-      if (entries.length === 0) return;
-      yield entries.map(([key, value]) => [key.slice(prefix.length), value]);
-    }
-  } finally {
-    await iterator.close();
+export async function* scanPrefix(root: RootLevel, prefix: string, options: ScanOptions = {}): AsyncGenerator<[string, Uint8Array][]> {
+  const skip = Buffer.byteLength(prefix);
+  for await (const chunk of scanRange(root, prefix, prefixEnd(prefix), options)) {
+    yield chunk.map(([key, value]) => [decodeText(key.subarray(skip)), value]);
   }
 }
 

@@ -9,14 +9,10 @@ import { decodeText, scanKeys, scanPrefix } from './scan.js';
  * indexes, the counters) can be rebuilt from the records: `--repair` does. Damage to the records
  * themselves (the source of truth) cannot: restore a backup.
  */
-export const PROBLEM_CODES = [
-  'RECORD_UNREADABLE',
-  'RECORD_WITHOUT_ID',
-  'ID_WITHOUT_RECORD',
-  'RECORD_WITHOUT_VECTOR',
-  'VECTOR_BAD_SIZE',
-  'LABEL_GAP',
-  'DOCUMENT_RECORD_MISSING',
+/** Damage to the records themselves: nothing to rebuild them from. */
+const SOURCE_PROBLEMS = ['RECORD_UNREADABLE', 'RECORD_WITHOUT_ID', 'ID_WITHOUT_RECORD', 'RECORD_WITHOUT_VECTOR', 'VECTOR_BAD_SIZE', 'LABEL_GAP', 'DOCUMENT_RECORD_MISSING'] as const;
+/** Derived data wrong or missing, and leftovers: `--repair` rebuilds or removes them. */
+const DERIVED_PROBLEMS = [
   'COUNT_MISMATCH',
   'INDEX_MISSING',
   'INDEX_CORRUPT',
@@ -27,19 +23,9 @@ export const PROBLEM_CODES = [
   'ORPHAN_INDEX_FILE',
   'ORPHAN_DATA',
 ] as const;
+export const PROBLEM_CODES = [...SOURCE_PROBLEMS, ...DERIVED_PROBLEMS] as const;
 export type ProblemCode = (typeof PROBLEM_CODES)[number];
-
-const DERIVED: ReadonlySet<ProblemCode> = new Set([
-  'COUNT_MISMATCH',
-  'INDEX_MISSING',
-  'INDEX_CORRUPT',
-  'INDEX_FOREIGN',
-  'INDEX_COUNT_MISMATCH',
-  'KEYWORD_INDEX_MISMATCH',
-  'PAYLOAD_INDEX_MISMATCH',
-  'ORPHAN_INDEX_FILE',
-  'ORPHAN_DATA',
-]);
+const DERIVED: ReadonlySet<ProblemCode> = new Set(DERIVED_PROBLEMS);
 
 export interface VerifyProblem {
   code: ProblemCode;
