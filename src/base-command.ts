@@ -91,10 +91,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Opens the data folder once per command; closed (index checkpointed) in finally(). */
-  protected async openDatabase(options: { createIfMissing?: boolean; embed?: EmbedderConnection; syncWrites?: boolean } = {}): Promise<Database> {
+  protected async openDatabase(options: { createIfMissing?: boolean; embed?: EmbedderConnection; syncWrites?: boolean; responsive?: boolean } = {}): Promise<Database> {
     this.database ??= await Database.open(this.flags['data-dir'], {
       createIfMissing: options.createIfMissing ?? true,
       syncWrites: options.syncWrites === true,
+      responsive: options.responsive === true,
       ...(this.flags['build-threads'] === undefined ? {} : { threads: { build: this.flags['build-threads'] } }),
       embedderFactory: createEmbedderFactory(options.embed ?? {}),
       onWarning: (w) => warning(`${w.collection}: ${w.message}`),

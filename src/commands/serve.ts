@@ -61,7 +61,7 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
     // setBatchSearchThreads); with a user's spinning policy, the engine's load-aware default.
     if (process.env.OMP_WAIT_POLICY.toLowerCase() === 'passive') setBatchSearchThreads(availableParallelism());
     if (flags['search-threads'] !== undefined) setBatchSearchThreads(flags['search-threads']);
-    const db = await this.openDatabase({ embed: embedConnection(flags), syncWrites: flags.sync });
+    const db = await this.openDatabase({ embed: embedConnection(flags), syncWrites: flags.sync, responsive: true });
     const logStream = process.stdout.isTTY === true ? undefined : new BufferedLogStream();
     const app = await buildApp({
       db,

@@ -45,6 +45,11 @@ export interface OpenOptions {
    * Process-wide: faiss has one OpenMP pool.
    */
   threads?: { build?: number; batchSearch?: number };
+  /**
+   * A server: faiss adds run in small slices with the event loop let through, so queries and health
+   * checks are answered during big writes (default false: one add per batch, about 2x faster for HNSW).
+   */
+  responsive?: boolean;
   /** fsync every write before acknowledging it, unless a call asks otherwise (default false). */
   syncWrites?: boolean;
   /** Called when the engine recovers from something worth telling the user about. */
@@ -163,6 +168,7 @@ export class Database {
       path: indexPath,
       binding: () => this.faiss(),
       onWarning: (warning) => this.options.onWarning?.(warning),
+      responsive: this.options.responsive === true,
     });
     const collection = new Collection({
       config,
