@@ -231,4 +231,44 @@ describe('Qdrant-compatible API with the real @qdrant/js-client-rest', () => {
     assert.deepEqual(await qdrant.collectionExists('d'), { exists: false });
     assert.deepEqual((await qdrant.getCollections()).collections.map((c) => c.name).sort(), ['e', 'q']);
   });
+
+  it('hnsw_config: m and ef_construct are kept at creation and reported as configured', async () => {
+    const hnswOf = async (name: string): Promise<{ m: number; ef_construct: number }> => {
+      const { m, ef_construct: efConstruct } = (await qdrant.getCollection(name)).config.hnsw_config;
+      return { m, ef_construct: efConstruct };
+    };
+    const tuning = async (name: string): Promise<{ settings: Record<string, unknown>; effective: Record<string, unknown> }> =>
+      (await server.call('GET', `/v1/collections/${name}/index`, undefined, { 'api-key': RW })).json;
+
+    await qdrant.createCollection('h80', { vectors: { size: 4, distance: 'Cosine' }, hnsw_config: { m: 16, ef_construct: 80 } });
+    assert.deepEqual(await hnswOf('h80'), { m: 16, ef_construct: 80 });
+    // The engine holds the same settings: the graph is built with efConstruction 80.
+    const h80 = await tuning('h80');
+    assert.deepEqual(h80.settings, { m: 16, ef_construction: 80 });
+    assert.equal(h80.effective.ef_construction, 80);
+    // Changed later through the tuning route: the Qdrant view follows.
+    assert.equal((await server.call('PATCH', '/v1/collections/h80', { ef_construction: 120 }, { 'api-key': RW })).status, 200);
+    assert.deepEqual(await hnswOf('h80'), { m: 16, ef_construct: 120 });
+
+    // Defaults: an empty hnsw_config is HNSW with the engine's m and efConstruction.
+    await qdrant.createCollection('hdefault', { vectors: { size: 4, distance: 'Cosine' }, hnsw_config: {} });
+    assert.deepEqual(await hnswOf('hdefault'), { m: 32, ef_construct: 40 });
+    // No hnsw_config (auto) or m 0 (flat): no graph, m 0; ef_construct is the default an HNSW index would use.
+    await qdrant.createCollection('plain', { vectors: { size: 4, distance: 'Cosine' } });
+    assert.deepEqual(await hnswOf('plain'), { m: 0, ef_construct: 40 });
+    await qdrant.createCollection('flat', { vectors: { size: 4, distance: 'Cosine' }, hnsw_config: { m: 0, ef_construct: 80 } });
+    assert.deepEqual(await hnswOf('flat'), { m: 0, ef_construct: 40 });
+    assert.equal((await server.call('GET', '/v1/collections/flat', undefined, { 'api-key': RW })).json.index, 'flat');
+
+    // The hnsw_config in vectors overrides the top-level one field by field, as in Qdrant.
+    await qdrant.createCollection('merged', { vectors: { size: 4, distance: 'Cosine', hnsw_config: { ef_construct: 100 } }, hnsw_config: { m: 8, ef_construct: 64 } });
+    assert.deepEqual(await hnswOf('merged'), { m: 8, ef_construct: 100 });
+
+    const tooSmall = await rejection(qdrant.createCollection('bad', { vectors: { size: 4, distance: 'Cosine' }, hnsw_config: { ef_construct: 2 } }));
+    assert.equal(tooSmall.status, 400);
+    assert.match(tooSmall.data.status.error, /hnsw_config\.ef_construct: must be from 4 to 4096; got 2/);
+    assert.deepEqual(await qdrant.collectionExists('bad'), { exists: false });
+
+    for (const name of ['h80', 'hdefault', 'plain', 'flat', 'merged']) assert.equal(await qdrant.deleteCollection(name), true);
+  });
 });

@@ -4,6 +4,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { validateCollectionName } from '../../engine/catalog.js';
 import type { Collection } from '../../engine/collection.js';
 import type { Database } from '../../engine/database.js';
+import { DEFAULT_EF_CONSTRUCTION, DEFAULT_HNSW_M } from '../../engine/index/index-plan.js';
 import { PiramidError, isPiramidError } from '../../engine/errors.js';
 import { parseFilter, type Filter } from '../../engine/query/filter.js';
 import type { CollectionConfig, DocumentInput, DocumentView, IndexSettings, Metadata, SearchHit, SearchOptions } from '../../engine/types.js';
@@ -47,19 +48,22 @@ const WithPayloadSchema = Type.Union([
 const WithVectorSchema = Type.Union([Type.Boolean(), Type.Array(Type.String())]);
 const SearchParamsSchema = Type.Object({ hnsw_ef: nullable(Type.Integer({ minimum: 1 })), exact: nullable(Type.Boolean()) }, open);
 const Limit = Type.Integer({ minimum: 1, maximum: MAX_LIMIT });
+/** Qdrant's HnswConfigDiff: `m` and `ef_construct` are used, the rest (full_scan_threshold, on_disk...) accepted and ignored. */
+const HnswConfigSchema = Type.Object({ m: nullable(Type.Integer({ minimum: 0 })), ef_construct: nullable(Type.Integer({ minimum: 0 })) }, open);
+type HnswConfig = Static<typeof HnswConfigSchema>;
+/** ef_construct accepted at creation: Qdrant's minimum, and the engine's tuning maximum (PATCH ef_construction). */
+const EF_CONSTRUCT_MIN = 4;
+const EF_CONSTRUCT_MAX = 4096;
 
 const VectorParams = Type.Object(
   {
     size: Type.Integer({ minimum: 1, maximum: 65536 }),
     distance: Type.String({ description: 'Cosine, Dot or Euclid.' }),
-    hnsw_config: nullable(Type.Object({ m: nullable(Type.Integer({ minimum: 0 })) }, open)),
+    hnsw_config: nullable(HnswConfigSchema),
   },
   open,
 );
-const CreateBody = Type.Object(
-  { vectors: Type.Union([VectorParams, Type.Object({}, open)]), hnsw_config: nullable(Type.Object({ m: nullable(Type.Integer({ minimum: 0 })) }, open)) },
-  open,
-);
+const CreateBody = Type.Object({ vectors: Type.Union([VectorParams, Type.Object({}, open)]), hnsw_config: nullable(HnswConfigSchema) }, open);
 const PointStruct = Type.Object({ id: PointIdSchema, vector: Type.Unknown(), payload: nullable(Type.Record(Type.String(), Type.Unknown())) }, open);
 const UpsertBody = Type.Union([
   Type.Object({ points: Type.Array(PointStruct) }, open),
@@ -182,17 +186,52 @@ async function vectorSearch(collection: Collection, input: SearchInput): Promise
   return (await collection.search(input.vector, options)).hits;
 }
 
-/** Every id of the collection the filter accepts, page by page. */
-function indexSettingsOf(hnsw: { m?: number | null } | null | undefined): IndexSettings {
+/**
+ * The hnsw_config of a create request: the one in `vectors` overrides the top-level one field by
+ * field, as in Qdrant. Undefined when neither is given.
+ */
+function hnswConfigOf(collectionLevel: HnswConfig | null | undefined, vectorLevel: HnswConfig | null | undefined): HnswConfig | undefined {
+  if ((collectionLevel === undefined || collectionLevel === null) && (vectorLevel === undefined || vectorLevel === null)) return undefined;
+  return {
+    m: vectorLevel?.m ?? collectionLevel?.m ?? null,
+    ef_construct: vectorLevel?.ef_construct ?? collectionLevel?.ef_construct ?? null,
+  };
+}
+
+function indexSettingsOf(hnsw: HnswConfig | undefined): IndexSettings {
   // No index config: piramid's own default (exact while small, a calibrated IVF once large).
-  if (hnsw === undefined || hnsw === null) return { kind: 'auto' };
-  if (hnsw.m === 0) return { kind: 'flat' }; // Qdrant: m = 0 disables the graph
+  if (hnsw === undefined) return { kind: 'auto' };
+  if (hnsw.m === 0) return { kind: 'flat' }; // Qdrant: m = 0 disables the graph (ef_construct has nothing to build)
   const settings: IndexSettings = { kind: 'hnsw' };
   if (hnsw.m !== undefined && hnsw.m !== null) {
     if (hnsw.m < 4 || hnsw.m > 128) throw new PiramidError('INVALID_ARGUMENT', `hnsw_config.m: must be 0 or from 4 to 128; got ${hnsw.m}.`, { location: { field: 'hnsw_config.m' } });
     settings.m = hnsw.m;
   }
+  const ef = hnsw.ef_construct;
+  if (ef !== undefined && ef !== null) {
+    if (ef < EF_CONSTRUCT_MIN || ef > EF_CONSTRUCT_MAX) {
+      throw new PiramidError('INVALID_ARGUMENT', `hnsw_config.ef_construct: must be from ${EF_CONSTRUCT_MIN} to ${EF_CONSTRUCT_MAX}; got ${ef}.`, {
+        location: { field: 'hnsw_config.ef_construct' },
+      });
+    }
+    settings.efConstruction = ef;
+  }
   return settings;
+}
+
+/**
+ * Qdrant's hnsw_config of a collection, from its index settings. HNSW: its m and efConstruction
+ * as configured (the engine's defaults when unset). Other kinds build no graph: m 0 (Qdrant's
+ * "no graph"), and ef_construct the default an HNSW index would use, so that the answer, sent back
+ * as a create request, is valid.
+ */
+function hnswConfigView(index: IndexSettings): { m: number; ef_construct: number; full_scan_threshold: number } {
+  const hnsw = index.kind === 'hnsw';
+  return {
+    m: hnsw ? (index.m ?? DEFAULT_HNSW_M) : 0,
+    ef_construct: hnsw ? (index.efConstruction ?? DEFAULT_EF_CONSTRUCTION) : DEFAULT_EF_CONSTRUCTION,
+    full_scan_threshold: 10000,
+  };
 }
 
 const PAYLOAD_SCHEMAS: Record<string, 'keyword' | 'integer' | 'float'> = { keyword: 'keyword', integer: 'integer', float: 'float' };
@@ -252,7 +291,7 @@ export const qdrantRoutes: FastifyPluginAsyncTypebox<QdrantRoutesOptions> = asyn
       if (metric === undefined) {
         throw new PiramidError('INVALID_ARGUMENT', `vectors.distance: "${params.distance}" is not supported; use Cosine, Dot or Euclid.`, { location: { field: 'vectors.distance' } });
       }
-      const hnsw = params.hnsw_config ?? body.hnsw_config;
+      const hnsw = hnswConfigOf(body.hnsw_config, params.hnsw_config);
       await db.createCollection(request.params.name, { embedder: 'none', dimension: params.size, metric, index: indexSettingsOf(hnsw), keywordIndex: false });
       return ok(reply, true);
     },
@@ -278,7 +317,7 @@ export const qdrantRoutes: FastifyPluginAsyncTypebox<QdrantRoutesOptions> = asyn
           write_consistency_factor: 1,
           on_disk_payload: true,
         },
-        hnsw_config: { m: config.index.kind === 'hnsw' ? (config.index.m ?? 32) : 0, ef_construct: 40, full_scan_threshold: 10000 },
+        hnsw_config: hnswConfigView(config.index),
         optimizer_config: { deleted_threshold: 0.2, vacuum_min_vector_number: 1000, default_segment_number: 0, flush_interval_sec: 5 },
         wal_config: { wal_capacity_mb: 32, wal_segments_ahead: 0 },
         quantization_config: null,
