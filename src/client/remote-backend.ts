@@ -75,11 +75,6 @@ export class RemoteBackend implements Backend {
   }
 
   async query(spec: QuerySpec): Promise<QueryJson> {
-    if (spec.exact === true) {
-      throw new PiramidError('INVALID_ARGUMENT', 'query --exact does not run through a server yet.', {
-        hint: 'Stop the server to query the folder directly, or use piramid bench to compare the index with exact search.',
-      });
-    }
     return this.client.query(spec.collection, queryBody(spec));
   }
 
@@ -289,6 +284,7 @@ export function queryBody(spec: QuerySpec): QueryBody {
   if (spec.filter !== undefined) body.filter = spec.filter as Record<string, unknown>;
   if (spec.ef !== undefined) body.ef = spec.ef;
   if (spec.nprobe !== undefined) body.nprobe = spec.nprobe;
+  if (spec.exact === true) body.exact = true;
   if (spec.withVector === true) body.with_vector = true;
   if (spec.groupByDocument === true) body.group_by_doc = true;
   return body;

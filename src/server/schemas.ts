@@ -205,6 +205,7 @@ export const QueryBody = Type.Object(
     where: Type.Optional(Type.String({ description: 'Filter in the --where language, e.g. year >= 2020 and lang = "en".' })),
     ef: Type.Optional(Type.Integer({ minimum: 1 })),
     nprobe: Type.Optional(Type.Integer({ minimum: 1 })),
+    exact: Type.Optional(Type.Boolean({ description: 'Score every live record from its stored vector, bypassing the approximate index (ef and nprobe then do not apply).' })),
     with_vector: Type.Optional(Type.Boolean()),
     group_by_doc: Type.Optional(Type.Boolean()),
   },

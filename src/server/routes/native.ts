@@ -343,6 +343,7 @@ export function querySpec(collection: string, body: QueryBody): QuerySpec {
   if (body.alpha !== undefined) spec.alpha = body.alpha;
   if (body.ef !== undefined) spec.ef = body.ef;
   if (body.nprobe !== undefined) spec.nprobe = body.nprobe;
+  if (body.exact === true) spec.exact = true;
   if (body.with_vector === true) spec.withVector = true;
   if (body.group_by_doc === true) spec.groupByDocument = true;
   if (body.where !== undefined && body.filter !== undefined) {

@@ -168,7 +168,7 @@ interface SearchInput {
   limit: number;
   offset?: number | null;
   filter?: unknown;
-  params?: { hnsw_ef?: number | null } | null;
+  params?: { hnsw_ef?: number | null; exact?: boolean | null } | null;
   with_vector?: boolean | string[] | null;
   score_threshold?: number | null;
 }
@@ -181,6 +181,8 @@ async function vectorSearch(collection: Collection, input: SearchInput): Promise
   if (input.score_threshold !== undefined && input.score_threshold !== null) options.scoreThreshold = input.score_threshold;
   const ef = input.params?.hnsw_ef;
   if (ef !== undefined && ef !== null) options.efSearch = ef;
+  // Qdrant's params.exact: score every point, bypassing the approximate index (hnsw_ef is then moot).
+  if (input.params?.exact === true) options.exact = true;
   // Requests that arrive together share faiss calls (Collection.coalesceSearches).
   collection.coalesceSearches = true;
   return (await collection.search(input.vector, options)).hits;
