@@ -603,7 +603,7 @@ export class Collection {
     const replaced = upserts.flatMap((u) => (u.previousLabel === undefined ? [] : [u.previousLabel]));
     const derived = await this.derivedChanges(upserts.map((u) => u.record), [...replaced, ...deletes.map((d) => d.label)]);
     const keywords = this.keywordStage(upserts.map((u) => u.record), deletes.map((d) => d.id));
-    this.counts = await store.write({ upserts, deletes, documents, derived }, this.syncFor(options), keywords);
+    this.counts = await store.write({ upserts, deletes, documents, derived }, this.syncFor(options), keywords, this.counts);
     this.nextLabel = firstLabel + upserts.length;
     await this.deps.index.append(
       upserts.map((write) => write.vector),

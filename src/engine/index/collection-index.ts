@@ -183,7 +183,7 @@ export class CollectionIndex {
     const index = this.index;
     const { config } = this.deps;
     if (index === undefined || !shouldTrain(config.index, index.description, liveCount, config.dimension, this.nlist)) return false;
-    await this.rebuild(nextLabel);
+    await this.rebuild(nextLabel, undefined, true);
     return true;
   }
 
@@ -246,7 +246,7 @@ export class CollectionIndex {
    * Builds the index afresh from every stored vector, in label order (dead labels included, so
    * labels keep their positions). IVF is trained first on a uniform sample of the vectors.
    */
-  async rebuild(nextLabel: number, reason?: string): Promise<FaissVectorIndex> {
+  async rebuild(nextLabel: number, reason?: string, growth = false): Promise<FaissVectorIndex> {
     const { config, store } = this.deps;
     if (reason !== undefined) {
       this.deps.onWarning({
@@ -258,20 +258,54 @@ export class CollectionIndex {
     const live = (await store.counts()).records;
     const plan = describeIndex(config.index, live, config.dimension);
     const index = FaissVectorIndex.create(this.deps.binding(), config.dimension, config.metric, plan.description);
+    // One read of the stored vectors when they fit in memory (training samples them, then all are
+    // added); two streaming passes otherwise.
+    const packed = nextLabel * config.dimension * 4 <= REBUILD_IN_MEMORY_BYTES ? await this.readIndexVectors(nextLabel) : undefined;
     let sample: TrainingSample | undefined;
     if (!index.isTrained) {
-      sample = await this.trainingSample(nextLabel, plan.nlist ?? 1);
+      sample = packed === undefined ? await this.trainingSample(nextLabel, plan.nlist ?? 1) : reservoirSample(packed, config.dimension, plan.nlist ?? 1);
       index.train(sample.vectors);
     }
-    await this.replay(index, 0);
+    if (packed === undefined) await this.replay(index, 0);
+    else await this.addPacked(index, packed);
     if (sample !== undefined && plan.nlist !== undefined && shouldCalibrate(config.index)) {
       config.index.calibrated = { ...calibrateNprobe(index, plan.nlist, sample, config.dimension), count: live };
       await this.saveConfig?.(config);
     }
     this.install(index, plan.nlist);
-    // Persist at once: a rebuild is the expensive path, so never pay it twice.
-    await this.checkpoint();
+    // A rebuild after a lost or damaged file is persisted at once, so it is never paid twice. A
+    // retrain as the collection grows waits for the next checkpoint: until then the old file plus
+    // replay (and the retrain again, after a crash) reproduce it.
+    if (reason !== undefined || !growth) await this.checkpoint();
     return index;
+  }
+
+  /** Every stored vector, labels 0..nextLabel-1, packed in index space. */
+  private async readIndexVectors(nextLabel: number): Promise<Float32Array> {
+    const { dimension, metric } = this.deps.config;
+    const packed = new Float32Array(nextLabel * dimension);
+    let expected = 0;
+    for await (const chunk of this.deps.store.vectorsFrom(0)) {
+      for (const { label, vector } of chunk) {
+        // A gap would shift every later label; the vec! range is dense by construction.
+        if (label !== expected || label >= nextLabel) throw new TypeError(`label gap at ${expected}`);
+        writeIndexVector(vector, metric, packed, label * dimension);
+        expected += 1;
+      }
+    }
+    if (expected !== nextLabel) throw new TypeError(`label gap at ${expected}`);
+    return packed;
+  }
+
+  /** Adds packed vectors in large slices (every core each), letting the event loop through between them. */
+  private async addPacked(index: FaissVectorIndex, packed: Float32Array): Promise<void> {
+    this.prepareAdds(index);
+    // HNSW inserts cost ~100x an IVF add: smaller slices keep a server's pauses short.
+    const step = (index.description.startsWith('HNSW') ? HNSW_REBUILD_ADD_SLICE : REBUILD_ADD_SLICE) * this.deps.config.dimension;
+    for (let start = 0; start < packed.length; start += step) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      index.add(packed.subarray(start, start + step));
+    }
   }
 
   /**
@@ -361,22 +395,50 @@ export class CollectionIndex {
   /** Reservoir sample (seeded, so rebuilds are reproducible) of stored vectors, packed, with their labels. */
   private async trainingSample(nextLabel: number, nlist: number): Promise<TrainingSample> {
     const { dimension, metric } = this.deps.config;
-    const capacity = Math.min(nextLabel, nlist * IVF_MAX_TRAIN_POINTS_PER_LIST);
-    const sample = new Float32Array(capacity * dimension);
-    const labels = new Float64Array(capacity);
-    const random = seededRandom(0x9e3779b9);
-    let seen = 0;
+    const reservoir = new Reservoir(Math.min(nextLabel, nlist * IVF_MAX_TRAIN_POINTS_PER_LIST), dimension);
     for await (const chunk of this.deps.store.vectorsFrom(0)) {
       for (const { vector, label } of chunk) {
-        const slot = seen < capacity ? seen : Math.floor(random() * (seen + 1));
-        if (slot < capacity) {
-          writeIndexVector(vector, metric, sample, slot * dimension);
-          labels[slot] = label;
-        }
-        seen += 1;
+        const slot = reservoir.slotFor(label);
+        if (slot !== undefined) writeIndexVector(vector, metric, reservoir.vectors, slot * dimension);
       }
     }
-    return { vectors: sample, labels };
+    return reservoir;
+  }
+}
+
+/** The same sample as trainingSample, drawn from vectors already packed in index space. */
+function reservoirSample(packed: Float32Array, dimension: number, nlist: number): TrainingSample {
+  const count = packed.length / dimension;
+  const reservoir = new Reservoir(Math.min(count, nlist * IVF_MAX_TRAIN_POINTS_PER_LIST), dimension);
+  for (let label = 0; label < count; label++) {
+    const slot = reservoir.slotFor(label);
+    if (slot !== undefined) reservoir.vectors.set(packed.subarray(label * dimension, (label + 1) * dimension), slot * dimension);
+  }
+  return reservoir;
+}
+
+/** Uniform reservoir sampling over labels seen in order, seeded: the slot each label takes, if any. */
+class Reservoir implements TrainingSample {
+  readonly vectors: Float32Array;
+  readonly labels: Float64Array;
+  private readonly random = seededRandom(0x9e3779b9);
+  private seen = 0;
+
+  constructor(
+    private readonly capacity: number,
+    dimension: number,
+  ) {
+    this.vectors = new Float32Array(capacity * dimension);
+    this.labels = new Float64Array(capacity);
+  }
+
+  slotFor(label: number): number | undefined {
+    const seen = this.seen;
+    this.seen += 1;
+    const slot = seen < this.capacity ? seen : Math.floor(this.random() * (seen + 1));
+    if (slot >= this.capacity) return undefined;
+    this.labels[slot] = label;
+    return slot;
   }
 }
 
@@ -387,6 +449,11 @@ interface TrainingSample {
 }
 
 const CALIBRATION_K = 10;
+/** A rebuild reads every stored vector into memory once when they take at most this much. */
+const REBUILD_IN_MEMORY_BYTES = 512 * 1024 * 1024;
+/** Vectors per faiss add when a rebuild adds from memory. */
+const REBUILD_ADD_SLICE = 32_768;
+const HNSW_REBUILD_ADD_SLICE = 4096;
 
 /**
  * The smallest nprobe whose recall@10 reaches CALIBRATION_TARGET_RECALL, measured with up to

@@ -245,7 +245,7 @@ export class CollectionStore {
    * record without its vector or a document half replaced. The caller serialises writers, so the
    * counters' read-modify-write is safe. Returns the counts after the write.
    */
-  async write(changes: WriteSet, sync = false, stage?: (batch: RawBatch) => Promise<void>): Promise<Counts> {
+  async write(changes: WriteSet, sync = false, stage?: (batch: RawBatch) => Promise<void>, before?: Counts): Promise<Counts> {
     // Keys are prefixed here and written on the root: abstract-level's per-operation sublevel and
     // encoding work cost more than LevelDB itself on large ingests (measured 2x in bench/).
     const ids = this.ids.prefix;
@@ -253,7 +253,8 @@ export class CollectionStore {
     const vectors = this.vectors.prefix;
     const documents = this.documents.prefix;
     const batch = this.root.batch();
-    const before = await this.counts();
+    // The caller may hold the counts before the write (the collection caches them): saves a read.
+    const start = before ?? (await this.counts());
     let recordDelta = 0;
     for (const write of changes.upserts) {
       const labelKey = encodeLabel(write.label);
@@ -285,7 +286,7 @@ export class CollectionStore {
     for (const key of changes.derived?.dels ?? []) batch.del(key);
     for (const [key, value] of changes.derived?.puts ?? []) batch.put(key, value);
     if (stage !== undefined) await stage(batch);
-    const after = { records: before.records + recordDelta, documents: before.documents + documentDelta };
+    const after = { records: start.records + recordDelta, documents: start.documents + documentDelta };
     if (recordDelta !== 0) batch.put(this.meta.prefix + COUNT_KEY, JSON.stringify(after.records));
     if (documentDelta !== 0) batch.put(this.meta.prefix + DOCUMENTS_KEY, JSON.stringify(after.documents));
     try {
