@@ -602,7 +602,7 @@ export class Collection {
     }));
     const replaced = upserts.flatMap((u) => (u.previousLabel === undefined ? [] : [u.previousLabel]));
     const derived = await this.derivedChanges(upserts.map((u) => u.record), [...replaced, ...deletes.map((d) => d.label)]);
-    const keywords = this.keywordStage(upserts.map((u) => u.record), deletes.map((d) => d.id));
+    const keywords = this.keywordStage(upserts, deletes.map((d) => d.id));
     this.counts = await store.write({ upserts, deletes, documents, derived }, this.syncFor(options), keywords, this.counts);
     this.nextLabel = firstLabel + upserts.length;
     await this.deps.index.append(
@@ -634,12 +634,14 @@ export class Collection {
   }
 
   /** The keyword index's share of a write: index the new records' texts, forget removed records. */
-  private keywordStage(added: readonly StoredRecord[], removedIds: readonly string[]): ((batch: RawBatch) => Promise<void>) | undefined {
+  private keywordStage(added: readonly LabelledWrite[], removedIds: readonly string[]): ((batch: RawBatch) => Promise<void>) | undefined {
     if (this.config.keywordIndex !== true) return undefined;
-    const upserts = added.map((record) => ({ id: record.id, text: record.text ?? '' }));
+    // A record id without a previous label was never indexed: nothing of it to remove.
+    const upserts = added.map((write) => ({ id: write.id, text: write.record.text ?? '', fresh: write.previousLabel === undefined }));
     const upserted = new Set(upserts.map((u) => u.id));
     const deletes = removedIds.filter((id) => !upserted.has(id));
-    if (upserts.length === 0 && deletes.length === 0) return undefined;
+    // Vectors without text, all new (a bulk load of embeddings): the keyword index has nothing to do.
+    if (deletes.length === 0 && upserts.every((u) => u.fresh && u.text.length === 0)) return undefined;
     return async (batch) => {
       await this.deps.keywordIndex.stage(batch, { upserts, deletes });
     };

@@ -133,4 +133,32 @@ describe('documents and chunks', () => {
     assert.equal(embedder2.calls, 1);
     await db2.close();
   });
+  it('keeps the keyword index exact when texts are replaced by other texts, by vectors alone, and vectors by texts', async () => {
+    const { db, notes, embedder } = await open();
+    try {
+      const ids = async (text: string) => (await notes.search(text, { mode: 'keyword', k: 10 })).hits.map((hit) => hit.id).sort();
+      await notes.upsert([
+        { id: 'a', text: 'alpha bravo' },
+        { id: 'b', text: 'alpha charlie' },
+        { id: 'v', vector: (await embedder.embed(['delta']))[0] },
+      ]);
+      assert.deepEqual(await ids('alpha'), ['a', 'b']);
+      // a: other text; b: a vector alone (its old terms must go); v: a vector gains a text.
+      await notes.upsert([
+        { id: 'a', text: 'echo foxtrot' },
+        { id: 'b', vector: (await embedder.embed(['golf']))[0] },
+        { id: 'v', text: 'alpha hotel' },
+      ]);
+      assert.deepEqual(await ids('alpha'), ['v']);
+      assert.deepEqual(await ids('charlie'), []);
+      assert.deepEqual(await ids('echo'), ['a']);
+      // A bulk load of new vector-only documents writes nothing to the keyword index.
+      await notes.upsert(await Promise.all(['india', 'juliet'].map(async (word) => ({ id: word, vector: (await embedder.embed([word]))[0] }))));
+      assert.deepEqual(await ids('alpha'), ['v']);
+      const report = await db.verify();
+      assert.equal(report.ok, true, JSON.stringify(report.collections.flatMap((c) => c.problems)));
+    } finally {
+      await db.close();
+    }
+  });
 });

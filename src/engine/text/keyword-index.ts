@@ -33,7 +33,7 @@ export interface KeywordBatch {
 
 export interface KeywordChanges {
   /** Records to index with this text, replacing whatever they had. */
-  upserts?: readonly { id: string; text: string }[];
+  upserts?: readonly { id: string; text: string; /** Never indexed before (saves looking up its old entry). */ fresh?: boolean }[];
   /** Records to remove from the index (unknown ids are ignored). */
   deletes?: readonly string[];
 }
@@ -196,8 +196,9 @@ export class KeywordIndex {
     const deletes = changes.deletes ?? [];
     const ids = [...upserts.map((u) => u.id), ...deletes];
     if (new Set(ids).size !== ids.length) throw new TypeError('a record id appears more than once in one keyword index batch');
-    const [before, removals] = await Promise.all([this.stats(), this.operationsToRemoveMany(ids)]);
-    const additions = upserts.map((u) => this.operationsToAdd(u.id, u.text));
+    const replaced = upserts.flatMap((u) => (u.fresh === true ? [] : [u.id]));
+    const [before, removals] = await Promise.all([this.stats(), this.operationsToRemoveMany([...replaced, ...deletes])]);
+    const additions = upserts.flatMap((u) => (u.text.length === 0 ? [] : [this.operationsToAdd(u.id, u.text)]));
     return this.apply(batch, [...removals, ...additions], before);
   }
 
