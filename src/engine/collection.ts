@@ -530,7 +530,7 @@ export class Collection {
     return this.exclusive(async () => {
       try {
         const { config, store, index, indexPath, payloadIndex, keywordIndex, saveConfig, stageConfig } = this.deps;
-        return await work({ config, store, index, indexPath, payloadIndex, keywordIndex, saveConfig, stageConfig });
+        return await store.withoutRecordCache(() => work({ config, store, index, indexPath, payloadIndex, keywordIndex, saveConfig, stageConfig }));
       } finally {
         this.counts = undefined;
         this.nextLabel = undefined;

@@ -52,6 +52,11 @@ export interface OpenOptions {
   responsive?: boolean;
   /** fsync every write before acknowledging it, unless a call asks otherwise (default false). */
   syncWrites?: boolean;
+  /**
+   * Bytes of recently returned records each open collection keeps in memory, so that search hits
+   * seen before skip LevelDB (default 32 MB; 0 turns it off). See store/record-cache.ts.
+   */
+  recordCacheBytes?: number;
   /** Called when the engine recovers from something worth telling the user about. */
   onWarning?: (warning: EngineWarning) => void;
 }
@@ -160,7 +165,7 @@ export class Database {
         hint: 'List collections with: piramid list',
       });
     }
-    const store = new CollectionStore(this.level, name);
+    const store = new CollectionStore(this.level, name, this.options.recordCacheBytes === undefined ? {} : { recordCacheBytes: this.options.recordCacheBytes });
     const indexPath = this.indexPath(name);
     const index = new CollectionIndex({
       config,

@@ -5,6 +5,7 @@ import { asStorageError } from '../storage-errors.js';
 import type { IndexFileStamp } from '../index/index-file.js';
 import type { StoredRecord } from '../types.js';
 import { decodeLabel, encodeLabel } from './keys.js';
+import { RecordCache } from './record-cache.js';
 import { decodeVector, encodeVector } from './vector-codec.js';
 
 export type RootLevel = Level<string, string>;
@@ -68,6 +69,14 @@ export interface LabelledVector {
   vector: Float32Array;
 }
 
+export interface CollectionStoreOptions {
+  /** Bytes of recently read records kept in memory (0: none). Default DEFAULT_RECORD_CACHE_BYTES. */
+  recordCacheBytes?: number;
+}
+
+/** 32 MB: ~10k RAG chunks of ~1.5 KB, or every record of a 300k-vector collection without text. */
+export const DEFAULT_RECORD_CACHE_BYTES = 32 * 1024 * 1024;
+
 const COUNT_KEY = 'count';
 const DOCUMENTS_KEY = 'documents';
 const SYNC_READ_LIMIT = 64;
@@ -96,14 +105,23 @@ export class CollectionStore {
   private readonly meta: Sub<number>;
   private readonly files: Sub<IndexFileStamp>;
   private readonly documents: Sub<DocumentEntry>;
+  /** The records sublevel again, values as stored (JSON text), for the record cache. */
+  private readonly recordTexts: Sub<string>;
+  private readonly recordCache: RecordCache | undefined;
+  /** Maintenance in progress: records may be rewritten under their labels, so nothing is cached. */
+  private recordCachePaused = false;
 
   constructor(
     private readonly root: RootLevel,
     name: string,
+    options: CollectionStoreOptions = {},
   ) {
     this.prefix = `c~${name}~`;
     this.ids = root.sublevel<string, string>(`${this.prefix}ids`, {});
     this.records = root.sublevel<string, StoredRecord>(`${this.prefix}rec`, { valueEncoding: 'json' });
+    this.recordTexts = root.sublevel<string, string>(`${this.prefix}rec`, {});
+    const cacheBytes = options.recordCacheBytes ?? DEFAULT_RECORD_CACHE_BYTES;
+    this.recordCache = cacheBytes > 0 ? new RecordCache(cacheBytes) : undefined;
     this.vectors = root.sublevel<string, Uint8Array>(`${this.prefix}vec`, { valueEncoding: 'view' });
     this.meta = root.sublevel<string, number>(`${this.prefix}meta`, { valueEncoding: 'json' });
     this.files = root.sublevel<string, IndexFileStamp>(`${this.prefix}file`, { valueEncoding: 'json' });
@@ -147,14 +165,44 @@ export class CollectionStore {
     if (labels.length === 0) return [];
     // A search resolves ~k labels: synchronous gets skip the thread-pool round trip of getMany
     // (about half the time, measured) and block the loop only for microseconds. Big sets go async.
-    if (labels.length <= SYNC_READ_LIMIT) return labels.map((label) => this.records.getSync(encodeLabel(label)));
+    if (labels.length <= SYNC_READ_LIMIT) return labels.map((label) => this.recordAtSync(label));
     return this.records.getMany(labels.map(encodeLabel));
   }
 
   /** Synchronous lookups for per-candidate checks inside a scoring loop (keyword search filters). */
   recordByIdSync(id: string): StoredRecord | undefined {
     const key = this.ids.getSync(id);
-    return key === undefined ? undefined : this.records.getSync(key);
+    return key === undefined ? undefined : this.recordAtSync(decodeLabel(key));
+  }
+
+  /**
+   * Runs maintenance that may rewrite records under their labels (compact renumbers them): the
+   * record cache is emptied before and after, and holds nothing meanwhile.
+   */
+  async withoutRecordCache<T>(work: () => Promise<T>): Promise<T> {
+    this.recordCache?.clear();
+    this.recordCachePaused = true;
+    try {
+      return await work();
+    } finally {
+      this.recordCachePaused = false;
+      this.recordCache?.clear();
+    }
+  }
+
+  /**
+   * One record, through the cache. Only this synchronous path fills it: nothing can commit
+   * between the read and the fill, so a deleted label's eviction can never be overtaken.
+   */
+  private recordAtSync(label: number): StoredRecord | undefined {
+    const cache = this.recordCachePaused ? undefined : this.recordCache;
+    let json = cache?.get(label);
+    if (json === undefined) {
+      json = this.recordTexts.getSync(encodeLabel(label));
+      if (json === undefined) return undefined;
+      cache?.set(label, json);
+    }
+    return JSON.parse(json) as StoredRecord;
   }
 
   /** Live records in label order, in chunks (for backfilling derived indexes, and exact scans). */
@@ -293,6 +341,11 @@ export class CollectionStore {
       await batch.write({ sync });
     } catch (err) {
       throw asStorageError(err, dirname(this.root.location));
+    }
+    // Committed: records of replaced and deleted labels are gone, so must be their cache entries.
+    if (this.recordCache !== undefined) {
+      for (const write of changes.upserts) if (write.previousLabel !== undefined) this.recordCache.evict(write.previousLabel);
+      for (const del of changes.deletes) this.recordCache.evict(del.label);
     }
     return after;
   }
