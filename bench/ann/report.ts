@@ -18,7 +18,8 @@ const table = (head: string[], rows: string[][]): string[] => [`| ${head.join(' 
 
 /** The raw faiss-node series a Piramid series is compared with: its very index, route B. */
 function floorOf(run: RunResult, s: SeriesResult): SeriesResult | undefined {
-  if (s.id.startsWith('piramid ')) return seriesById(run, `faiss-node@${s.id.slice('piramid '.length)}`);
+  const kind = /^piramid (\S+)/.exec(s.id)?.[1];
+  if (kind !== undefined) return seriesById(run, `faiss-node@${kind}`);
   if (s.sameIndexAs !== undefined) return seriesById(run, `faiss-node@${s.sameIndexAs.slice('piramid '.length)}`);
   return undefined;
 }

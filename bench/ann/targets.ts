@@ -15,9 +15,9 @@ export function checkTargets(run: RunResult): TargetCheck[] {
   const piramidIds = ['piramid ivf', 'piramid hnsw', 'piramid default', 'piramid auto', 'piramid flat'];
 
   // 1. Within 1.15x raw faiss on the same index and parameters, at recall >= 0.95.
-  for (const kind of ['ivf', 'hnsw'] as const) {
+  for (const kind of ['ivf', 'hnsw', 'ivf (no record cache)', 'hnsw (no record cache)'] as const) {
     const ours = seriesById(run, `piramid ${kind}`);
-    const raw = seriesById(run, `faiss-node@${kind}`);
+    const raw = seriesById(run, `faiss-node@${kind.split(' ')[0] ?? kind}`);
     const best = ours === undefined ? undefined : bestAt(ours);
     const other = best === undefined ? undefined : samePoint(raw, best.point);
     if (best === undefined || other === undefined) continue;
