@@ -4,7 +4,7 @@
  * the same faiss file and searches once; and `piramid serve` over HTTP, one request at a time
  * (precise latencies, recall checked) and under autocannon with 1 and 16 connections.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
@@ -31,6 +31,8 @@ export interface OneShotResult {
 
 export interface HttpResult {
   sequential: { p50Ms: number; p99Ms: number; qps: number; recall: number; queries: number };
+  /** The same client against a bare node:http server in another process that answers at once. */
+  floor?: { p50Ms: number };
   load: { connections: number; requestsPerSecond: number; meanMs: number; p50Ms: number; p99Ms: number; errors: number }[];
 }
 
@@ -121,8 +123,53 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
       load.push({ connections, requestsPerSecond: result.requests.average, meanMs: result.latency.mean, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.non2xx });
       log(`http autocannon ${connections} connections: ${result.requests.average.toFixed(0)} req/s`);
     }
-    return { sequential: { p50Ms: median(p50s), p99Ms: median(p99s), qps: median(qps), recall, queries: bodies.length }, load };
+    const floor = await bareServerFloor(bodies, plan.reps);
+    log(`http floor (bare node:http server, other process): p50 ${floor.p50Ms.toFixed(3)} ms`);
+    return { sequential: { p50Ms: median(p50s), p99Ms: median(p99s), qps: median(qps), recall, queries: bodies.length }, floor, load };
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * What one HTTP round trip between two processes costs on this machine before any server work: a
+ * node:http server (its own process, as `piramid serve` is) that reads the body and answers a
+ * canned 10-hit reply, driven by the same keep-alive client as the sequential pass.
+ */
+async function bareServerFloor(bodies: readonly string[], reps: number): Promise<{ p50Ms: number }> {
+  const script = `import http from 'node:http';
+const reply = JSON.stringify({ took_ms: 0, hits: Array.from({ length: 10 }, (_, i) => ({ id: String(i * 7919), score: 0.5 })) });
+const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(reply); }); });
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));\n`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())));
+      child.once('exit', (code) => reject(new Error(`bare server exited (${code ?? '?'})`)));
+    });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(`http://127.0.0.1:${port}/`);
+    const post = (body: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume().on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const p50s: number[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      const latencies: number[] = [];
+      for (const body of bodies) {
+        const t = nowMs();
+        await post(body);
+        latencies.push(nowMs() - t);
+      }
+      p50s.push(median(latencies));
+    }
+    agent.destroy();
+    return { p50Ms: median(p50s) };
+  } finally {
+    child.kill();
   }
 }

@@ -72,7 +72,9 @@ export function checkTargets(run: RunResult): TargetCheck[] {
     const extra = (h.sequential.p50Ms - h.inProcess.p50Ms) * 1000;
     checks.push({
       target: 'HTTP p50 at 1 connection ≤ in-process p50 + 150 µs',
-      measured: `${ms(h.sequential.p50Ms)} vs ${ms(h.inProcess.p50Ms)} in-process: +${fmt(extra, 0)} µs`,
+      measured:
+        `${ms(h.sequential.p50Ms)} vs ${ms(h.inProcess.p50Ms)} in-process: +${fmt(extra, 0)} µs` +
+        (h.floor === undefined ? '' : `; a bare node:http server in another process, same client, takes ${ms(h.floor.p50Ms)} per round trip on its own`),
       met: extra <= 150,
     });
     const sixteen = h.load.find((l) => l.connections === 16);

@@ -112,6 +112,7 @@ describe('npm run bench -- --quick', { timeout: 240_000 }, () => {
     assert.ok(run.oneShot !== undefined && run.oneShot.cliMs > 0 && run.oneShot.bareMs > 0);
     assert.ok(run.http !== undefined);
     assert.ok(run.http.sequential.recall >= 0 && run.http.sequential.recall <= 1);
+    assert.ok(run.http.floor !== undefined && run.http.floor.p50Ms > 0, 'the bare-server floor is measured beside the HTTP pass');
     assert.deepEqual(run.http.load.map((l) => l.connections), [1, 16]);
     for (const l of run.http.load) assert.equal(l.errors, 0);
     assert.ok(run.rag !== undefined && run.rag.chunks >= run.rag.passages);
