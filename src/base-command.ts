@@ -1,4 +1,5 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { DEFAULT_DATA_DIR, dataDirFlag } from './cli/folder-flags.js';
 import { EmbeddedBackend, type Backend } from './client/backend.js';
 import { findServer } from './client/discovery.js';
 import { PiramidClient, RemoteError } from './client/http-client.js';
@@ -13,16 +14,7 @@ import { formatError, info, warning } from './ui/output.js';
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
-export const DEFAULT_DATA_DIR = '.piramid';
-export const DEFAULT_COLLECTION = 'default';
-
-/** The `-c/--collection` flag shared by commands that work on one collection. */
-export const collectionFlag = Flags.string({
-  char: 'c',
-  description: 'Collection to use.',
-  env: 'PIRAMID_COLLECTION',
-  default: DEFAULT_COLLECTION,
-});
+export { DEFAULT_COLLECTION, DEFAULT_DATA_DIR, collectionFlag } from './cli/folder-flags.js';
 
 /** Where HTTP embedders (openai:, ollama:) are reached: flags or environment, never stored. */
 export const embedFlags = {
@@ -56,13 +48,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true;
 
   static override baseFlags = {
-    'data-dir': Flags.string({
-      char: 'd',
-      description: 'Data folder of the database.',
-      env: 'PIRAMID_DATA_DIR',
-      default: DEFAULT_DATA_DIR,
-      helpGroup: 'GLOBAL',
-    }),
+    'data-dir': dataDirFlag,
     'build-threads': Flags.integer({
       description: 'OpenMP threads for index builds, training and adds (default: every core, one when the machine is busy). Queries run on one thread.',
       env: 'PIRAMID_BUILD_THREADS',

@@ -14,6 +14,7 @@ import type { BackupOptions, BackupSummary } from './ops/backup.js';
 import type { CompactResult } from './ops/compact.js';
 import type { Repair } from './ops/repair.js';
 import type { CollectionCheck, VerifyProblem } from './ops/verify.js';
+import { INDEX_FOLDER, indexFilePath } from './index/index-path.js';
 import { asStorageError } from './storage-errors.js';
 import { CollectionIndex } from './index/collection-index.js';
 import { setBatchSearchThreads, setBuildThreads, type FaissBinding } from './index/faiss-index.js';
@@ -75,7 +76,6 @@ export interface VerifyReport {
 }
 
 const LEVEL_FOLDER = 'db';
-const INDEX_FOLDER = 'indexes';
 
 /**
  * A data folder: one LevelDB (which holds the folder's exclusive lock), a catalog of collections,
@@ -296,7 +296,7 @@ export class Database {
     } finally {
       await staged.close();
     }
-    const stagedIndex = join(stagedFolder, INDEX_FOLDER, `${name}.pidx`);
+    const stagedIndex = indexFilePath(stagedFolder, name);
     await rename(stagedIndex, this.indexPath(name)).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
       await rm(this.indexPath(name), { force: true });
@@ -350,7 +350,7 @@ export class Database {
   }
 
   private indexPath(name: string): string {
-    return join(this.location, INDEX_FOLDER, `${name}.pidx`);
+    return indexFilePath(this.location, name);
   }
 
   private faiss(): FaissBinding {

@@ -126,7 +126,10 @@ export class CollectionIndex {
     }
     let index: FaissVectorIndex;
     try {
-      index = FaissVectorIndex.read(this.deps.binding(), this.deps.path, header.description);
+      const binding = this.deps.binding();
+      // Read ahead by a one-shot CLI query (index-prefetch.ts): used only if it is this very file.
+      const prefetched = await binding.takePrefetched?.(this.deps.path, stamp);
+      index = prefetched === undefined ? FaissVectorIndex.read(binding, this.deps.path, header.description) : FaissVectorIndex.fromNative(binding, prefetched, header.description);
     } catch {
       return this.rebuild(nextLabel, 'could not be read by faiss');
     }

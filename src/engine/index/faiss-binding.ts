@@ -1,6 +1,7 @@
 import { PiramidError } from '../errors.js';
 import type { FaissBinding } from './faiss-index.js';
 import { MetricType, NativeAddonError, loadFaissNative } from './faiss-native.js';
+import { takePrefetchedIndex } from './index-prefetch.js';
 
 /**
  * The engine's view of the patched faiss-node addon. Loading failures become a coded error that
@@ -27,6 +28,7 @@ export function loadFaissBinding(addonPath?: string): FaissBinding {
     fromFactory: (dimension, description, metric) =>
       Index.fromFactory(dimension, description, metric === 'l2' ? MetricType.METRIC_L2 : MetricType.METRIC_INNER_PRODUCT),
     read: (path) => Index.read(path),
+    takePrefetched: (path, file) => takePrefetchedIndex(path, file),
     setOmpThreads: (threads) => native.setOmpThreads(threads),
   };
 }

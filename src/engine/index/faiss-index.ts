@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { Metric } from '../types.js';
+import type { IndexFileIdentity } from './index-prefetch.js';
 
 /** The subset of the patched faiss-node binding the engine uses (see native/faiss-node.patch). */
 export interface NativeIndex {
@@ -11,6 +12,8 @@ export interface NativeIndex {
   search(queries: Float32Array, k: number): { distances: Float32Array; labels: Float64Array };
   setParam(name: string, value: number): void;
   toBuffer(): Buffer;
+  /** Removes every vector (frees their memory). */
+  reset(): void;
 }
 
 export interface FaissBinding {
@@ -18,6 +21,8 @@ export interface FaissBinding {
   /** Reads a faiss index from a file, ignoring anything after the index's own data. */
   read(path: string): NativeIndex;
   setOmpThreads(threads: number): void;
+  /** An index read ahead of need from `path` (index-prefetch.ts), if that file is still `file`. */
+  takePrefetched?(path: string, file: IndexFileIdentity): Promise<NativeIndex | undefined>;
 }
 
 export interface SearchParams {
@@ -88,6 +93,11 @@ export class FaissVectorIndex {
 
   static read(binding: FaissBinding, path: string, description: string): FaissVectorIndex {
     return new FaissVectorIndex(binding, binding.read(path), description);
+  }
+
+  /** Wraps an index the binding already read (a prefetched one). */
+  static fromNative(binding: FaissBinding, native: NativeIndex, description: string): FaissVectorIndex {
+    return new FaissVectorIndex(binding, native, description);
   }
 
   get size(): number {

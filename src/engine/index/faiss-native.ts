@@ -13,6 +13,7 @@
  *   `efConstruction` for HNSW, `nprobe` for IVF, ...); an unknown name for the index throws.
  * - `setOmpThreads(n)` / `getOmpThreads()`: OpenMP threads of the calling JS thread (a
  *   worker_thread has its own setting; `OMP_NUM_THREADS` sets the starting value).
+ * - `Index.readAsync(fname)`: `read` on a libuv worker thread, resolving with the index.
  * - `reset()`; FAISS errors (including from add/search/write/removeIds) throw JS Errors.
  * - `toBuffer`/`fromBuffer` no longer leak a copy of the index.
  *
@@ -86,6 +87,8 @@ export interface IndexClass extends IndexConstructor<Index> {
   fromFactory(d: number, description: string, metric?: MetricType): Index;
   setOmpThreads(n: number): void;
   getOmpThreads(): number;
+  /** `read` on a libuv worker thread (builds before the prefetch patch lack it). */
+  readAsync?(fname: string): Promise<Index>;
 }
 
 /** What `scripts/install-native.mjs` records beside the addon (`build-info.json`). */
