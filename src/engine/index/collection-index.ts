@@ -129,7 +129,10 @@ export class CollectionIndex {
       const binding = this.deps.binding();
       // Read ahead by a one-shot CLI query (index-prefetch.ts): used only if it is this very file.
       const prefetched = await binding.takePrefetched?.(this.deps.path, stamp);
-      index = prefetched === undefined ? FaissVectorIndex.read(binding, this.deps.path, header.description) : FaissVectorIndex.fromNative(binding, prefetched, header.description);
+      index =
+        prefetched === undefined
+          ? await FaissVectorIndex.readAsync(binding, this.deps.path, header.description)
+          : FaissVectorIndex.fromNative(binding, prefetched, header.description);
     } catch {
       return this.rebuild(nextLabel, 'could not be read by faiss');
     }

@@ -24,10 +24,12 @@ export function loadFaissBinding(addonPath?: string): FaissBinding {
   // Queries run on one OpenMP thread (builds raise it for their duration): a parallel region
   // costs more than it saves for one query, measured 279 vs 210 µs per HNSW query at 100k.
   native.setOmpThreads(1);
+  const readAsync = Index.readAsync?.bind(Index);
   return {
     fromFactory: (dimension, description, metric) =>
       Index.fromFactory(dimension, description, metric === 'l2' ? MetricType.METRIC_L2 : MetricType.METRIC_INNER_PRODUCT),
     read: (path) => Index.read(path),
+    ...(readAsync === undefined ? {} : { readAsync }),
     takePrefetched: (path, file) => takePrefetchedIndex(path, file),
     setOmpThreads: (threads) => native.setOmpThreads(threads),
   };

@@ -20,6 +20,8 @@ export interface FaissBinding {
   fromFactory(dimension: number, description: string, metric: 'inner_product' | 'l2'): NativeIndex;
   /** Reads a faiss index from a file, ignoring anything after the index's own data. */
   read(path: string): NativeIndex;
+  /** `read` on a worker thread, so the event loop keeps running (a server loading a collection). */
+  readAsync?(path: string): Promise<NativeIndex>;
   setOmpThreads(threads: number): void;
   /** An index read ahead of need from `path` (index-prefetch.ts), if that file is still `file`. */
   takePrefetched?(path: string, file: IndexFileIdentity): Promise<NativeIndex | undefined>;
@@ -93,6 +95,12 @@ export class FaissVectorIndex {
 
   static read(binding: FaissBinding, path: string, description: string): FaissVectorIndex {
     return new FaissVectorIndex(binding, binding.read(path), description);
+  }
+
+  /** `read` off the event loop where the binding can, else as `read`. */
+  static async readAsync(binding: FaissBinding, path: string, description: string): Promise<FaissVectorIndex> {
+    const native = binding.readAsync === undefined ? binding.read(path) : await binding.readAsync(path);
+    return new FaissVectorIndex(binding, native, description);
   }
 
   /** Wraps an index the binding already read (a prefetched one). */
