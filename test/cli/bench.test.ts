@@ -78,7 +78,7 @@ describe('piramid bench and index-config', () => {
     assert.equal(exact.hits[0]?.id, 'v0');
   });
 
-  it('bench and index-config run through a server holding the folder; query --exact is refused there', async () => {
+  it('bench, index-config and query --exact run through a server holding the folder', async () => {
     const dir = await tempDir();
     ok(await cli(['create', 'v', '--embedder', 'none', '--dim', '8', '--index', 'hnsw', '--json'], dir));
     ok(await cli(['ingest', '-', '-c', 'v', '--json'], dir, jsonl));
@@ -91,9 +91,13 @@ describe('piramid bench and index-config', () => {
       assert.deepEqual(bench.runs.map((run) => run.setting), ['default', 'ef_search=64']);
       const tuned = parseJson<TuningJson>(ok(await cli(['index-config', 'v', '--ef-search', '32', '--json'], dir)));
       assert.equal(tuned.effective.ef_search, 32);
-      const exact = await cli(['query', '--vector', JSON.stringify(Array(8).fill(0.5)), '-c', 'v', '--exact', '--json'], dir);
-      assert.equal(exact.code, 2);
-      assert.match(parseJson<{ error: { message: string } }>(exact).error.message, /--exact does not run through a server/);
+      // --exact goes to the server as "exact": every record scored, the same answer as embedded.
+      const exact = parseJson<{ hits: { id: string }[]; plan: { strategy: string; scored: number } }>(
+        ok(await cli(['query', '--vector', JSON.stringify(Array.from(clusteredVectors(1, 8, 8, 21)[0] as Float32Array)), '-c', 'v', '--exact', '-k', '3', '--json'], dir)),
+      );
+      assert.equal(exact.plan.strategy, 'exact-scan');
+      assert.equal(exact.plan.scored, 800);
+      assert.equal(exact.hits[0]?.id, 'v0');
     } finally {
       await server.stop();
     }
