@@ -94,20 +94,19 @@ function runWorker(spec: WorkerSpec, timeoutMs: number): Promise<WorkerOutput> {
 
 /** Piramid's fastest collection at recall >= 0.95 (or its most accurate point), for the CLI and HTTP stages. */
 function servingTarget(run: RunResult, artifacts: Record<string, string>): { target: Target; p50Ms: number; qps: number } | undefined {
-  const dataDir = artifacts.dataDir;
-  if (dataDir === undefined) return undefined;
   const candidates = (['ivf', 'hnsw'] as const).flatMap((kind) => {
     const s = seriesById(run, `piramid ${kind}`);
     const best = s === undefined ? undefined : bestAt(s);
+    const dataDir = artifacts[`dataDir-${kind}`];
     const collection = artifacts[`collection-${kind}`];
     const indexFile = artifacts[`index-${kind}`];
-    return best === undefined || collection === undefined || indexFile === undefined ? [] : [{ kind, best, collection, indexFile }];
+    return best === undefined || dataDir === undefined || collection === undefined || indexFile === undefined ? [] : [{ kind, best, dataDir, collection, indexFile }];
   });
   candidates.sort((a, b) => Number(b.best.reached) - Number(a.best.reached) || a.best.point.single.p50Ms - b.best.point.single.p50Ms);
   const c = candidates[0];
   if (c === undefined) return undefined;
   const { param, value } = c.best.point;
-  return { target: { dataDir, collection: c.collection, indexFile: c.indexFile, point: { param, value } }, p50Ms: c.best.point.single.p50Ms, qps: c.best.point.single.qps };
+  return { target: { dataDir: c.dataDir, collection: c.collection, indexFile: c.indexFile, point: { param, value } }, p50Ms: c.best.point.single.p50Ms, qps: c.best.point.single.qps };
 }
 
 /** An earlier run with some of its series (by id) and stages replaced by a later run's. */

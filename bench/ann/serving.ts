@@ -30,7 +30,8 @@ export interface OneShotResult {
 }
 
 export interface HttpResult {
-  sequential: { p50Ms: number; p99Ms: number; qps: number; recall: number; queries: number };
+  /** tookP50Ms: the search as the server timed it (took_ms), without HTTP. */
+  sequential: { p50Ms: number; p99Ms: number; qps: number; recall: number; queries: number; tookP50Ms?: number };
   /** The same client against a bare node:http server in another process that answers at once. */
   floor?: { p50Ms: number };
   load: { connections: number; requestsPerSecond: number; meanMs: number; p50Ms: number; p99Ms: number; errors: number }[];
@@ -72,6 +73,7 @@ console.log(JSON.stringify(Array.from(index.search(q.map((v) => v / n), ${K}).la
 }
 
 interface QueryAnswer {
+  took_ms: number;
   hits: { id: string }[];
 }
 
@@ -97,21 +99,25 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     const p50s: number[] = [];
     const p99s: number[] = [];
     const qps: number[] = [];
+    const took: number[] = [];
     let recall = 0;
     for (let rep = 0; rep < plan.reps; rep++) {
       const latencies: number[] = [];
+      const tookMs: number[] = [];
       const found: number[][] = [];
       const start = nowMs();
       for (const body of bodies) {
         const t = nowMs();
         const answer = await post(body);
         latencies.push(nowMs() - t);
+        tookMs.push(answer.took_ms);
         found.push(answer.hits.map((hit) => Number(hit.id)));
       }
       qps.push(bodies.length / ((nowMs() - start) / 1000));
       if (rep === 0) recall = recallAtK(found, data.truth, GT_K, K);
       p50s.push(median(latencies));
       p99s.push(percentile(latencies, 99));
+      took.push(median(tookMs));
     }
     agent.destroy();
     log(`http sequential: p50 ${median(p50s).toFixed(3)} ms, recall ${recall.toFixed(4)}`);
@@ -125,7 +131,7 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     }
     const floor = await bareServerFloor(bodies, plan.reps);
     log(`http floor (bare node:http server, other process): p50 ${floor.p50Ms.toFixed(3)} ms`);
-    return { sequential: { p50Ms: median(p50s), p99Ms: median(p99s), qps: median(qps), recall, queries: bodies.length }, floor, load };
+    return { sequential: { p50Ms: median(p50s), p99Ms: median(p99s), qps: median(qps), recall, queries: bodies.length, tookP50Ms: median(took) }, floor, load };
   } finally {
     await server.stop();
   }

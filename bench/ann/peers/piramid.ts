@@ -45,8 +45,9 @@ export function piramidSearcher(collection: Collection): Searcher {
 export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
   const out = emptyOutput();
   const { data, plan } = ctx;
-  const dir = join(ctx.workDir, 'piramid');
-  out.artifacts.dataDir = dir;
+  // One data folder per index: a build must not pay for LevelDB compacting the collections built
+  // before it (the first full run shared one folder, and its later builds ran ~30% slower).
+  const folderOf = (key: Config['key']): string => join(ctx.workDir, 'piramid', key);
   const version = projectVersion();
   const configs: Config[] = [
     { key: 'default', create: {}, label: 'default index', points: EXACT },
@@ -61,6 +62,8 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
   const rawA = ctx.routeAAddon === undefined ? undefined : loadFaissNative(ctx.routeAAddon);
   for (const config of configs.filter((c) => ctx.only === undefined || ctx.only.includes(c.key))) {
     const name = `ann_${config.key}`;
+    const dir = folderOf(config.key);
+    out.artifacts[`dataDir-${config.key}`] = dir;
     try {
       ctx.log(`piramid ${config.label}: ingest ${data.n} vectors in batches of ${BATCH}`);
       const built = await timedBuild(async () => {
