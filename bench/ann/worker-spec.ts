@@ -2,6 +2,9 @@
 export const PEERS = ['piramid', 'faiss', 'faiss-route-a', 'hnswlib', 'usearch', 'lancedb', 'vectra'] as const;
 export type PeerName = (typeof PEERS)[number];
 
+/** Piramid's index configurations, each measured in its own worker process. */
+export const PIRAMID_INDEXES = ['default', 'auto', 'flat', 'ivf', 'hnsw'] as const;
+
 export interface WorkerSpec {
   peer: PeerName;
   quick: boolean;

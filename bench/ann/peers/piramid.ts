@@ -16,11 +16,12 @@ import { EXACT, efSearchPoints, nprobePoints } from '../plan.js';
 import { emptyOutput, errorText, type PeerContext } from '../peer.js';
 import type { SeriesResult, SweepPoint, WorkerOutput } from '../types.js';
 import { faissSearcher, faissVersion } from './faiss.js';
+import type { PIRAMID_INDEXES } from '../worker-spec.js';
 
 const BATCH = 2000;
 
 interface Config {
-  key: 'default' | 'auto' | 'flat' | 'ivf' | 'hnsw';
+  key: (typeof PIRAMID_INDEXES)[number];
   create: CreateCollectionOptions;
   label: string;
   points: SweepPoint[];
@@ -45,8 +46,8 @@ export function piramidSearcher(collection: Collection): Searcher {
 export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
   const out = emptyOutput();
   const { data, plan } = ctx;
-  // One data folder per index: a build must not pay for LevelDB compacting the collections built
-  // before it (the first full run shared one folder, and its later builds ran ~30% slower).
+  // One data folder per index: a build shares no LevelDB (nor its background compactions) with
+  // the collections built before it.
   const folderOf = (key: Config['key']): string => join(ctx.workDir, 'piramid', key);
   const version = projectVersion();
   const configs: Config[] = [
