@@ -122,6 +122,41 @@ describe('index file durability', () => {
   });
 });
 
+describe('index training across a crash', () => {
+  it('trains on load what the growth called for when the process died before the next checkpoint', async () => {
+    // An IVF collection stays on an exact Flat index until it can train its lists (4096 vectors
+    // here); the write that crosses that trains it, and the trained index reaches disk only with
+    // the next checkpoint. A child crosses it and is SIGKILLed before closing.
+    const dir = await tempDir();
+    const setup = await Database.open(dir);
+    await setup.createCollection('c', { embedder: 'none', dimension: DIM, metric: 'l2', index: { kind: 'ivf', nlist: 16 } });
+    await setup.close();
+    const script = `
+      import { Database } from ${JSON.stringify(engineEntry)};
+      const db = await Database.open(${JSON.stringify(dir)});
+      const c = await db.collection('c');
+      const docs = Array.from({ length: 5000 }, (_, i) => ({ id: 'v' + i, vector: Array.from({ length: ${DIM} }, (_, j) => Math.sin(i * 31 + j)) }));
+      await c.upsert(docs);
+      process.stdout.write((await c.stats()).indexState + '\\n');
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.signal, 'SIGKILL', child.stderr);
+    assert.equal(child.stdout.trim(), 'IVF16,Flat', 'trained in the child');
+
+    const db = await Database.open(dir);
+    try {
+      const collection = await db.collection('c');
+      const target = Array.from({ length: DIM }, (_, j) => Math.sin(4321 * 31 + j));
+      assert.equal((await collection.search(target, { k: 1 })).hits[0]?.id, 'v4321');
+      assert.equal((await collection.stats()).indexState, 'IVF16,Flat', 'trained again on load, not left on the exact index');
+      assert.equal((await collection.indexTuning()).settings.calibrated?.nlist, 16);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe('data folder lock', () => {
   it('refuses a second process with an error naming the lock file', async () => {
     const dir = await tempDir();

@@ -148,6 +148,9 @@ export class CollectionIndex {
     if (index.size !== nextLabel) return this.rebuild(nextLabel, 'could not be replayed to the stored documents');
     this.install(index, header.nlist);
     this.savedLabels = header.labels;
+    // A (re)training the collection's growth called for is checkpointed with the next checkpoint,
+    // not at once: a process that ended before that left the older index. Train it now.
+    if (shouldTrain(config.index, index.description, (await store.counts()).records, config.dimension, header.nlist)) return this.rebuild(nextLabel, undefined, true);
     return index;
   }
 
