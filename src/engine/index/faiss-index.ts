@@ -93,10 +93,6 @@ export class FaissVectorIndex {
     return new FaissVectorIndex(binding, binding.fromFactory(dimension, description, faissMetric), description);
   }
 
-  static read(binding: FaissBinding, path: string, description: string): FaissVectorIndex {
-    return new FaissVectorIndex(binding, binding.read(path), description);
-  }
-
   /** `read` off the event loop where the binding can, else as `read`. */
   static async readAsync(binding: FaissBinding, path: string, description: string): Promise<FaissVectorIndex> {
     const native = binding.readAsync === undefined ? binding.read(path) : await binding.readAsync(path);
