@@ -7,7 +7,7 @@ import type { CollectionIndex } from './index/collection-index.js';
 import type { FaissVectorIndex } from './index/faiss-index.js';
 import { DEFAULT_EF_CONSTRUCTION, DEFAULT_HNSW_M } from './index/index-plan.js';
 import { readIndexTrailer } from './index/index-file.js';
-import type { CollectionStore, Counts, DocumentWrite, LabelledDelete, LabelledWrite, RawBatch, WriteSet } from './store/collection-store.js';
+import type { CollectionStore, Counts, DocumentEntry, DocumentWrite, LabelledDelete, LabelledWrite, RawBatch, WriteSet } from './store/collection-store.js';
 import type { PayloadIndex, PayloadIndexKind } from './store/payload-index.js';
 import type { KeywordIndex } from './text/keyword-index.js';
 import { compileFilter, describeFilter, indexableTerms, type Filter } from './query/filter.js';
@@ -85,6 +85,12 @@ export interface ScrollPage {
 /** What maintenance (verify, compact, backup) works on: the collection's parts, writes held. */
 export type CollectionParts = Pick<CollectionDeps, 'config' | 'store' | 'index' | 'indexPath' | 'payloadIndex' | 'keywordIndex' | 'saveConfig' | 'stageConfig'>;
 
+/** Registry entries read ahead of an upsert's turn, and the number of writes started before. */
+interface RegistryLookAhead {
+  startedAfter: number;
+  entries: Promise<Map<string, DocumentEntry | undefined>>;
+}
+
 export const DEFAULT_K = 10;
 const SCROLL_PAGE = 1000;
 const MAX_K = 10_000;
@@ -100,6 +106,9 @@ export class Collection {
   /** Cached because every search needs them and only this object writes. */
   private counts: Counts | undefined;
   private writeQueue: Promise<unknown> = Promise.resolve();
+  /** Exclusive sections started so far, and those queued or running (see lookAhead). */
+  private writesStarted = 0;
+  private writesQueued = 0;
   private batcher: SearchBatcher | undefined;
 
   /**
@@ -138,13 +147,32 @@ export class Collection {
   /** Upsert for callers that validated with parseDocument themselves (ingest, with file and line). */
   async upsertValid(documents: readonly ValidDocument[], options: UpsertOptions = {}): Promise<UpsertResult> {
     const chunking = options.chunking ?? DEFAULT_CHUNKING;
+    const registered = this.lookAhead(documents);
     const planned = documents.map((doc, i) => {
       if (doc.vector !== undefined && doc.vector.length !== this.config.dimension) {
         toFloat32Vector(doc.vector, this.config.dimension, { field: `documents[${i}].vector` });
       }
       return planDocument(doc, chunking);
     });
-    return this.exclusive(() => this.writeDocuments(planned, options));
+    return this.exclusive(() => this.writeDocuments(planned, options, registered));
+  }
+
+  /**
+   * Starts reading the registry entries of documents that carry their ids while their hashes are
+   * computed (LevelDB reads on its threads, this thread plans): a bulk load's lookups cost nothing
+   * then. Only when no write is queued or running, so that what it reads is still current when
+   * this upsert's turn comes (writeDocuments checks that no other write started in between).
+   */
+  private lookAhead(documents: readonly ValidDocument[]): RegistryLookAhead | undefined {
+    if (this.writesQueued > 0 || documents.length === 0) return undefined;
+    const ids: string[] = [];
+    for (const doc of documents) {
+      if (doc.id === undefined) return undefined;
+      ids.push(doc.id);
+    }
+    const entries = this.deps.store.documentsAt(ids).then((found) => new Map(ids.map((id, i) => [id, found[i]])));
+    entries.catch(() => undefined); // a failed read is redone in writeDocuments, never left unhandled
+    return { startedAfter: this.writesStarted, entries };
   }
 
   /** Records by id: document ids, or chunk ids `<doc>#<n>`. */
@@ -203,7 +231,10 @@ export class Collection {
       });
       if (deletes.length > 0 || documents.length > 0) {
         const derived = await this.derivedChanges([], deletes.map((d) => d.label));
-        this.counts = await store.write({ upserts: [], deletes, documents, derived }, this.syncFor(options), this.keywordStage([], deletes.map((d) => d.id)));
+        this.counts = await store.write(
+          { upserts: [], deletes, documents, derived },
+          { sync: this.syncFor(options), stage: this.keywordStage([], deletes.map((d) => d.id)) },
+        );
       }
       return { deleted: unique.length - notFound.length, notFound };
     });
@@ -554,7 +585,7 @@ export class Collection {
     return this.nextLabel;
   }
 
-  private async writeDocuments(planned: PlannedDocument[], options: UpsertOptions): Promise<UpsertResult> {
+  private async writeDocuments(planned: PlannedDocument[], options: UpsertOptions, registered?: RegistryLookAhead): Promise<UpsertResult> {
     const { store } = this.deps;
     // The last occurrence of an id within one call wins, as if written one after another.
     const byId = new Map<string, PlannedDocument>();
@@ -563,7 +594,7 @@ export class Collection {
       byId.set(doc.id, doc);
     }
     const docs = [...byId.values()];
-    const entries = await store.documentsAt(docs.map((doc) => doc.id));
+    const entries = (await this.registeredEntries(docs, registered)) ?? (await store.documentsAt(docs.map((doc) => doc.id)));
     const changed = docs.filter((doc, i) => entries[i]?.hash !== doc.hash || entries[i]?.source !== options.source);
     const previousEntries = new Map(docs.map((doc, i) => [doc.id, entries[i]]));
     const result: UpsertResult = { added: 0, updated: 0, unchanged: docs.length - changed.length, records: 0, ids: planned.map((doc) => doc.id) };
@@ -603,12 +634,32 @@ export class Collection {
     const replaced = upserts.flatMap((u) => (u.previousLabel === undefined ? [] : [u.previousLabel]));
     const derived = await this.derivedChanges(upserts.map((u) => u.record), [...replaced, ...deletes.map((d) => d.label)]);
     const keywords = this.keywordStage(upserts, deletes.map((d) => d.id));
-    this.counts = await store.write({ upserts, deletes, documents, derived }, this.syncFor(options), keywords, this.counts);
+    // faiss adds the vectors while LevelDB commits them (two threads). A search meanwhile may meet
+    // the new labels before their records exist: it skips them, as it skips deleted ones. Should
+    // the commit fail, the index holds labels LevelDB never issued: it is dropped and reloaded
+    // from LevelDB on next use.
+    let appendFailure: { error: unknown } | undefined;
+    const appendVectors = async (): Promise<void> => {
+      try {
+        await this.deps.index.append(
+          upserts.map((write) => write.vector),
+          firstLabel,
+        );
+      } catch (error) {
+        appendFailure = { error };
+      }
+    };
+    try {
+      this.counts = await store.write(
+        { upserts, deletes, documents, derived },
+        { sync: this.syncFor(options), stage: keywords, before: this.counts, whileCommitting: appendVectors },
+      );
+    } catch (err) {
+      this.deps.index.discard();
+      throw err;
+    }
     this.nextLabel = firstLabel + upserts.length;
-    await this.deps.index.append(
-      upserts.map((write) => write.vector),
-      firstLabel,
-    );
+    if (appendFailure !== undefined) throw appendFailure.error;
     await this.deps.index.trainIfDue(this.counts.records, this.nextLabel);
     for (const doc of changed) {
       if (previousEntries.get(doc.id) === undefined) result.added += 1;
@@ -618,10 +669,6 @@ export class Collection {
     return result;
   }
 
-  /**
-   * Keys of the derived indexes that follow records (payload postings): removed for records that
-   * go away or are replaced, added for the new ones, committed in the records' own batch.
-   */
   private async derivedChanges(added: readonly StoredRecord[], removedLabels: readonly number[]): Promise<NonNullable<WriteSet['derived']>> {
     const indexes = this.config.payloadIndexes ?? {};
     if (Object.keys(indexes).length === 0) return { puts: [], dels: [] };
@@ -702,8 +749,24 @@ export class Collection {
     return (options.sync ?? this.deps.syncWrites) === true;
   }
 
+  /** The look-ahead's entries for `docs`, if it is still current (no other write started since). */
+  private async registeredEntries(docs: readonly PlannedDocument[], registered: RegistryLookAhead | undefined): Promise<(DocumentEntry | undefined)[] | undefined> {
+    // This write is the one started since the look-ahead; any other means the entries may be stale.
+    if (registered === undefined || this.writesStarted !== registered.startedAfter + 1) return undefined;
+    const entries = await registered.entries.catch(() => undefined);
+    if (entries === undefined || docs.some((doc) => !entries.has(doc.id))) return undefined;
+    return docs.map((doc) => entries.get(doc.id));
+  }
+
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.writeQueue.then(work, work);
+    this.writesQueued += 1;
+    const start = (): Promise<T> => {
+      this.writesStarted += 1;
+      return work();
+    };
+    const run = this.writeQueue.then(start, start).finally(() => {
+      this.writesQueued -= 1;
+    });
     this.writeQueue = run.catch(() => undefined);
     return run;
   }

@@ -6,6 +6,12 @@ import type { Metric } from './types.js';
  * through here, so a wrong length or a NaN is reported with where it came from.
  */
 export function toFloat32Vector(vector: unknown, dimension: number, location: ErrorLocation = {}): Float32Array {
+  // Bulk loads hand over Float32Arrays: one copy and a typed scan (the generic path below reads
+  // through a polymorphic element access, ~3x slower per vector).
+  if (vector instanceof Float32Array && vector.length === dimension) {
+    const copy = vector.slice();
+    if (allFinite(copy)) return copy;
+  }
   const where = { ...location, field: location.field ?? 'vector' };
   if (!(Array.isArray(vector) || ArrayBuffer.isView(vector))) {
     throw new PiramidError('INVALID_INPUT', 'vector must be an array of numbers.', { location: where });
@@ -29,6 +35,11 @@ export function toFloat32Vector(vector: unknown, dimension: number, location: Er
     out[i] = value;
   }
   return out;
+}
+
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
 }
 
 export function norm(vector: Float32Array): number {

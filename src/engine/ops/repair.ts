@@ -58,6 +58,6 @@ async function rebuildPayloadIndex(parts: CollectionParts): Promise<void> {
   await store.rootLevel.clear({ gte: payloadIndex.keyPrefix, lt: `${payloadIndex.keyPrefix.slice(0, -1)}"` });
   for await (const chunk of store.recordsInLabelOrder(RECORDS_PER_BATCH)) {
     const puts = chunk.flatMap(({ record }) => payloadIndex.operationsFor(record.id, record.metadata, indexes).map((key) => [key, ''] as const));
-    await store.write({ upserts: [], deletes: [], documents: [], derived: { puts, dels: [] } }, true);
+    await store.write({ upserts: [], deletes: [], documents: [], derived: { puts, dels: [] } }, { sync: true });
   }
 }

@@ -58,6 +58,22 @@ export interface WriteSet {
   derived?: { puts: readonly (readonly [string, string])[]; dels: readonly string[] };
 }
 
+/** How one WriteSet is committed. */
+export interface WriteOptions {
+  /** fsync before acknowledging. */
+  sync?: boolean;
+  /** Adds the keys of a derived index that must read the store first (the keyword index). */
+  stage?: (batch: RawBatch) => Promise<void>;
+  /** The counts before the write, when the caller holds them (the collection caches them): saves a read. */
+  before?: Counts;
+  /**
+   * Work to run on this thread while LevelDB commits on its own (adding the vectors to faiss):
+   * the two overlap. If the write fails, its error is thrown and the caller must undo what this
+   * did; if only this fails, the write stands and this error is thrown after it.
+   */
+  whileCommitting?: () => Promise<void>;
+}
+
 export interface Counts {
   /** Live records (chunks, or whole documents when unchunked). */
   records: number;
@@ -293,7 +309,8 @@ export class CollectionStore {
    * record without its vector or a document half replaced. The caller serialises writers, so the
    * counters' read-modify-write is safe. Returns the counts after the write.
    */
-  async write(changes: WriteSet, sync = false, stage?: (batch: RawBatch) => Promise<void>, before?: Counts): Promise<Counts> {
+  async write(changes: WriteSet, options: WriteOptions = {}): Promise<Counts> {
+    const { sync = false, stage, before, whileCommitting } = options;
     // Keys are prefixed here and written on the root: abstract-level's per-operation sublevel and
     // encoding work cost more than LevelDB itself on large ingests (measured 2x in bench/).
     const ids = this.ids.prefix;
@@ -301,7 +318,6 @@ export class CollectionStore {
     const vectors = this.vectors.prefix;
     const documents = this.documents.prefix;
     const batch = this.root.batch();
-    // The caller may hold the counts before the write (the collection caches them): saves a read.
     const start = before ?? (await this.counts());
     let recordDelta = 0;
     for (const write of changes.upserts) {
@@ -337,8 +353,17 @@ export class CollectionStore {
     const after = { records: start.records + recordDelta, documents: start.documents + documentDelta };
     if (recordDelta !== 0) batch.put(this.meta.prefix + COUNT_KEY, JSON.stringify(after.records));
     if (documentDelta !== 0) batch.put(this.meta.prefix + DOCUMENTS_KEY, JSON.stringify(after.documents));
+    const committing = batch.write({ sync });
+    let overlapFailure: { error: unknown } | undefined;
+    if (whileCommitting !== undefined) {
+      try {
+        await whileCommitting();
+      } catch (error) {
+        overlapFailure = { error };
+      }
+    }
     try {
-      await batch.write({ sync });
+      await committing;
     } catch (err) {
       throw asStorageError(err, dirname(this.root.location));
     }
@@ -347,6 +372,7 @@ export class CollectionStore {
       for (const write of changes.upserts) if (write.previousLabel !== undefined) this.recordCache.evict(write.previousLabel);
       for (const del of changes.deletes) this.recordCache.evict(del.label);
     }
+    if (overlapFailure !== undefined) throw overlapFailure.error;
     return after;
   }
 
