@@ -41,6 +41,7 @@ const BY_CODE: Record<ErrorCode, number> = {
   IO_ERROR: EXIT.storage,
   DISK_FULL: EXIT.storage,
   READ_ONLY: EXIT.storage,
+  WRITES_STOPPED: EXIT.storage,
   ARCHIVE_INVALID: EXIT.badInput,
   TARGET_EXISTS: EXIT.exists,
 };

@@ -20,6 +20,7 @@ import { CollectionIndex } from './index/collection-index.js';
 import { setBatchSearchThreads, setBuildThreads, type FaissBinding } from './index/faiss-index.js';
 import { loadFaissBinding } from './index/faiss-binding.js';
 import { CollectionStore, type RootLevel } from './store/collection-store.js';
+import { guardedLevel } from './store/guarded-level.js';
 import { PayloadIndex } from './store/payload-index.js';
 import { KeywordIndex } from './text/keyword-index.js';
 import {
@@ -110,7 +111,7 @@ export class Database {
     }
     // A 64 MB memtable (LevelDB's default is 4 MB) flushes and compacts far less often during bulk
     // ingests: 43k -> 57k vectors/s at 100 dims in batches of 1000, measured (bench/core.ts shape).
-    const level: RootLevel = new Level<string, string>(join(folder, LEVEL_FOLDER), { writeBufferSize: 64 * 1024 * 1024 });
+    const level: RootLevel = guardedLevel(join(folder, LEVEL_FOLDER), { writeBufferSize: 64 * 1024 * 1024 }, folder);
     try {
       await level.open({ createIfMissing: options.createIfMissing !== false });
     } catch (err) {

@@ -25,6 +25,8 @@ export const ErrorCodes = [
   'DISK_FULL',
   /** The data folder (or the disk) is read-only. */
   'READ_ONLY',
+  /** A write failed earlier in this process: no more are taken until the folder is opened again. */
+  'WRITES_STOPPED',
   /** A backup archive failed a check (truncated, corrupted, not a piramid backup). */
   'ARCHIVE_INVALID',
   /** A restore would overwrite existing data without --force. */

@@ -33,6 +33,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   IO_ERROR: 500,
   DISK_FULL: 507,
   READ_ONLY: 503,
+  WRITES_STOPPED: 503,
   ARCHIVE_INVALID: 400,
   TARGET_EXISTS: 409,
 };

@@ -1,38 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { mount, resizeTmpfs, tmpfs } from '../helpers/tmpfs.js';
 import { randomVectors } from '../helpers/vectors.js';
 
-/**
- * A full disk and a read-only folder, for real: a small tmpfs mounted for the test (needs root,
- * as CI and the developers' machines have; skipped with the reason otherwise).
- */
-function mount(args: string[]): { ok: boolean; reason: string } {
-  const result = spawnSync('mount', args, { encoding: 'utf8' });
-  return { ok: result.status === 0, reason: `${result.stderr ?? ''}${result.error?.message ?? ''}`.trim() };
-}
-
-async function tmpfs(sizeMb: number): Promise<{ path: string } | { skip: string }> {
-  if (process.getuid?.() !== 0) return { skip: 'mounting a tmpfs needs root' };
-  // Not tempDir(): its clean-up could run before the unmount and fail on a busy mount point.
-  const path = await mkdtemp(join(tmpdir(), 'piramid-tmpfs-'));
-  const mounted = mount(['-t', 'tmpfs', '-o', `size=${sizeMb}m`, 'tmpfs', path]);
-  if (!mounted.ok) {
-    await rm(path, { recursive: true, force: true });
-    return { skip: `cannot mount a tmpfs here: ${mounted.reason}` };
-  }
-  after(async () => {
-    spawnSync('umount', ['-l', path]);
-    await rm(path, { recursive: true, force: true });
-  });
-  return { path };
-}
-
+/** A full disk and a read-only folder, for real: a small tmpfs mounted for the test. */
 const DIM = 128;
 
 async function vectorFile(count: number, seed: number): Promise<string> {
@@ -64,7 +39,7 @@ describe('disk full and read-only data folders', () => {
     const acknowledged = acknowledgedLines(full.stderr);
     assert.ok(acknowledged >= 250, `some batches were acknowledged before the disk filled up (${acknowledged})`);
 
-    assert.ok(mount(['-o', 'remount,size=96m', disk.path]).ok, 'grow the tmpfs');
+    assert.ok(resizeTmpfs(disk.path, 96), 'grow the tmpfs');
     const info = await runCli(['info', 'big', '--json'], { dataDir: data });
     assert.equal(info.code, 0, info.stderr);
     const count = parseJson<{ count: number }>(info).count;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { Database } from '../../src/index.js';
+import { Database, isPiramidError } from '../../src/index.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { resizeTmpfs, tmpfs } from '../helpers/tmpfs.js';
 import { randomVectors } from '../helpers/vectors.js';
 
 /**
@@ -51,6 +53,59 @@ describe('upserts overlapping their reads and index adds with the commit', () =>
       assert.equal((await c.stats()).count, 6000);
     } finally {
       await db.close();
+    }
+  });
+
+  it('after a write refused by a full disk: its vectors are not searchable, and no write is taken until the folder is opened again', async (t) => {
+    const disk = await tmpfs(6);
+    if ('skip' in disk) return t.skip(disk.skip);
+    const folder = join(disk.path, 'data');
+    const dim = 128;
+    const vectors = randomVectors(16_000, dim, 9);
+    const batch = (from: number, to: number) => vectors.slice(from, to).map((vector, i) => ({ id: `d${from + i}`, vector }));
+    const codeOf = async (work: Promise<unknown>) => work.then(() => 'ok', (err: unknown) => (isPiramidError(err) ? err.code : String(err)));
+    const db = await Database.open(folder);
+    let acknowledged = 0;
+    try {
+      const c = await db.createCollection('c', { embedder: 'none', dimension: dim, metric: 'l2', index: 'flat' });
+      let failure = 'ok';
+      for (; acknowledged < 15_000 && failure === 'ok'; ) {
+        failure = await codeOf(c.upsert(batch(acknowledged, acknowledged + 500)));
+        if (failure === 'ok') acknowledged += 500;
+      }
+      assert.equal(failure, 'DISK_FULL');
+      assert.ok(acknowledged >= 500, 'some batches fit');
+      // faiss had the refused batch's vectors added while LevelDB failed to commit them.
+      assert.notEqual((await c.search(vectors[acknowledged + 7] as Float32Array, { k: 1 })).hits[0]?.score, 0, 'the refused batch is not searchable');
+      assert.equal((await c.search(vectors[acknowledged - 1] as Float32Array, { k: 1 })).hits[0]?.id, `d${acknowledged - 1}`);
+      assert.equal((await c.stats()).count, acknowledged);
+
+      // LevelDB would drop anything written after the failed batch when the folder is next opened.
+      assert.ok(resizeTmpfs(disk.path, 96), 'grow the tmpfs');
+      assert.equal(await codeOf(c.upsert(batch(acknowledged, acknowledged + 500))), 'WRITES_STOPPED');
+      assert.equal(await codeOf(c.delete(['d0'])), 'WRITES_STOPPED');
+      assert.equal(await codeOf(db.createCollection('other', { embedder: 'none', dimension: 4 })), 'WRITES_STOPPED');
+      assert.equal((await c.get(['d0']))[0]?.id, 'd0', 'reads go on');
+    } finally {
+      await db.close();
+    }
+    const reopened = await Database.open(folder);
+    try {
+      const c = await reopened.collection('c');
+      assert.equal((await c.stats()).count, acknowledged);
+      await c.upsert(batch(acknowledged, acknowledged + 500));
+      assert.equal((await c.stats()).count, acknowledged + 500);
+      for (const i of [0, acknowledged - 1, acknowledged + 7, acknowledged + 499]) {
+        assert.equal((await c.search(vectors[i] as Float32Array, { k: 1 })).hits[0]?.id, `d${i}`);
+      }
+    } finally {
+      await reopened.close();
+    }
+    const again = await Database.open(folder);
+    try {
+      assert.equal((await (await again.collection('c')).stats()).count, acknowledged + 500, 'what was written after reopening survives the next open');
+    } finally {
+      await again.close();
     }
   });
 });
