@@ -606,10 +606,10 @@ export class Collection {
     // Every record id these documents had or will have, with its current label. A record id
     // belongs to one document (`<doc>` or `<doc>#n`, and ids ending in #digits are reserved), so a
     // document never stored before has no labelled records: only known documents are looked up.
-    const newIds = new Set(newRecords.map((r) => r.id));
-    const oldIds = changed.flatMap((doc) => previousEntries.get(doc.id)?.records ?? []).filter((id) => !newIds.has(id));
-    const known = changed.filter((doc) => previousEntries.get(doc.id) !== undefined).flatMap((doc) => doc.records.map((r) => r.id));
-    const lookup = [...known, ...oldIds];
+    const replacing = changed.filter((doc) => previousEntries.get(doc.id) !== undefined);
+    const newIds = new Set(replacing.flatMap((doc) => doc.records.map((r) => r.id)));
+    const oldIds = replacing.flatMap((doc) => previousEntries.get(doc.id)?.records ?? []).filter((id) => !newIds.has(id));
+    const lookup = [...newIds, ...oldIds];
     const labels = await store.labelsOf(lookup);
     const labelOf = new Map(lookup.map((id, i) => [id, labels[i]]));
 
@@ -683,12 +683,12 @@ export class Collection {
   /** The keyword index's share of a write: index the new records' texts, forget removed records. */
   private keywordStage(added: readonly LabelledWrite[], removedIds: readonly string[]): ((batch: RawBatch) => Promise<void>) | undefined {
     if (this.config.keywordIndex !== true) return undefined;
+    // Vectors without text, all new (a bulk load of embeddings): the keyword index has nothing to do.
+    if (removedIds.length === 0 && added.every((write) => write.previousLabel === undefined && (write.record.text ?? '') === '')) return undefined;
     // A record id without a previous label was never indexed: nothing of it to remove.
     const upserts = added.map((write) => ({ id: write.id, text: write.record.text ?? '', fresh: write.previousLabel === undefined }));
     const upserted = new Set(upserts.map((u) => u.id));
     const deletes = removedIds.filter((id) => !upserted.has(id));
-    // Vectors without text, all new (a bulk load of embeddings): the keyword index has nothing to do.
-    if (deletes.length === 0 && upserts.every((u) => u.fresh && u.text.length === 0)) return undefined;
     return async (batch) => {
       await this.deps.keywordIndex.stage(batch, { upserts, deletes });
     };
