@@ -139,7 +139,7 @@ export class Collection {
   /** Inserts, replaces or (when identical) skips documents; all validated before anything is written. */
   async upsert(documents: readonly DocumentInput[], options: UpsertOptions = {}): Promise<UpsertResult> {
     return this.upsertValid(
-      documents.map((doc, i) => parseDocument(doc, this.config.dimension, {}, `documents[${i}]`)),
+      documents.map((doc, i) => parseDocument(doc, this.config.dimension, {}, () => `documents[${i}]`)),
       options,
     );
   }

@@ -38,11 +38,15 @@ export interface PlannedDocument {
  * never duplicates it.
  */
 export function planDocument(doc: ValidDocument, chunking: ChunkingOptions | false): PlannedDocument {
-  const vectorBytes = doc.vector === undefined ? undefined : Buffer.from(doc.vector.buffer, doc.vector.byteOffset, doc.vector.byteLength);
+  const vectorBytes = doc.vector === undefined ? undefined : new Uint8Array(doc.vector.buffer, doc.vector.byteOffset, doc.vector.byteLength);
   // The derived id must never change (a re-run would duplicate documents): its recipe stays as it was.
-  const id = doc.id ?? `doc-${sha256(JSON.stringify([doc.text ?? null, vectorBytes?.toString('base64') ?? null])).slice(0, 24)}`;
+  const id = doc.id ?? `doc-${sha256(JSON.stringify([doc.text ?? null, vectorBytes === undefined ? null : Buffer.from(vectorBytes).toString('base64')])).slice(0, 24)}`;
   // The change-detection hash reads the vector's bytes directly: no base64, no JSON of it (ingest hot path).
-  const hash = contentHash(JSON.stringify([doc.text ?? null, doc.metadata ?? null, doc.vector === undefined ? chunking : false]), vectorBytes);
+  const head =
+    doc.vector !== undefined && doc.text === undefined && doc.metadata === undefined
+      ? VECTOR_ONLY_HEAD
+      : JSON.stringify([doc.text ?? null, doc.metadata ?? null, doc.vector === undefined ? chunking : false]);
+  const hash = contentHash(head, vectorBytes);
 
   const whole = (): PlannedDocument => {
     const record: StoredRecord = { id };
@@ -66,10 +70,16 @@ export function planDocument(doc: ValidDocument, chunking: ChunkingOptions | fal
 
 /**
  * sha256 (base64url) of `head` (UTF-8) followed by `tail`. One-shot crypto.hash (Node >= 20.12)
- * over a reused buffer costs ~0.7 µs for a 100-d vector, against ~1.1 µs for a Hash object.
+ * over a reused buffer costs ~0.7 µs for a 100-d vector, against ~1.1 µs for a Hash object. A bulk
+ * load of bare vectors has the same head every time: it stays written in its own buffer, and the
+ * views hashed are kept per length, so such a document allocates nothing here.
  */
-function contentHash(head: string, tail: Buffer | undefined): string {
+function contentHash(head: string, tail: Uint8Array | undefined): string {
   const tailLength = tail?.byteLength ?? 0;
+  if (oneShotHash !== undefined && head === VECTOR_ONLY_HEAD && tail !== undefined && VECTOR_ONLY_HEAD_BYTES + tailLength <= HASH_SCRATCH_BYTES) {
+    vectorOnlyScratch.set(tail, VECTOR_ONLY_HEAD_BYTES);
+    return oneShotHash('sha256', scratchView(vectorOnlyViews, vectorOnlyScratch, VECTOR_ONLY_HEAD_BYTES + tailLength), 'base64url');
+  }
   const needed = Buffer.byteLength(head, 'utf8') + tailLength;
   if (oneShotHash === undefined || needed > HASH_SCRATCH_BYTES) {
     const hasher = createHash('sha256').update(head, 'utf8');
@@ -77,13 +87,28 @@ function contentHash(head: string, tail: Buffer | undefined): string {
     return hasher.digest('base64url');
   }
   const written = hashScratch.write(head, 0, 'utf8');
-  if (tail !== undefined) tail.copy(hashScratch, written);
+  if (tail !== undefined) hashScratch.set(tail, written);
   return oneShotHash('sha256', hashScratch.subarray(0, written + tailLength), 'base64url');
 }
 
+/** `[text, metadata, chunking]` of a document that is a vector and nothing else. */
+const VECTOR_ONLY_HEAD = JSON.stringify([null, null, false]);
 const HASH_SCRATCH_BYTES = 64 * 1024;
 const hashScratch = Buffer.allocUnsafe(HASH_SCRATCH_BYTES);
-const oneShotHash = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'base64url') => string }).hash;
+const vectorOnlyScratch = new Uint8Array(HASH_SCRATCH_BYTES);
+const VECTOR_ONLY_HEAD_BYTES = new TextEncoder().encodeInto(VECTOR_ONLY_HEAD, vectorOnlyScratch).written;
+const vectorOnlyViews = new Map<number, Uint8Array>();
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }).hash;
+
+/** The first `length` bytes of `buffer`, as a view made once per length (a collection has one). */
+function scratchView(views: Map<number, Uint8Array>, buffer: Uint8Array, length: number): Uint8Array {
+  let view = views.get(length);
+  if (view === undefined) {
+    view = buffer.subarray(0, length);
+    if (views.size < 16) views.set(length, view);
+  }
+  return view;
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('base64url');

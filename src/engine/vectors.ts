@@ -6,12 +6,8 @@ import type { Metric } from './types.js';
  * through here, so a wrong length or a NaN is reported with where it came from.
  */
 export function toFloat32Vector(vector: unknown, dimension: number, location: ErrorLocation = {}): Float32Array {
-  // Bulk loads hand over Float32Arrays: one copy and a typed scan (the generic path below reads
-  // through a polymorphic element access, ~3x slower per vector).
-  if (vector instanceof Float32Array && vector.length === dimension) {
-    const copy = vector.slice();
-    if (allFinite(copy)) return copy;
-  }
+  const fast = finiteFloat32Copy(vector, dimension);
+  if (fast !== undefined) return fast;
   const where = { ...location, field: location.field ?? 'vector' };
   if (!(Array.isArray(vector) || ArrayBuffer.isView(vector))) {
     throw new PiramidError('INVALID_INPUT', 'vector must be an array of numbers.', { location: where });
@@ -28,7 +24,7 @@ export function toFloat32Vector(vector: unknown, dimension: number, location: Er
   for (let i = 0; i < dimension; i++) {
     const value = values[i];
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new PiramidError('INVALID_INPUT', `vector[${i}] is ${JSON.stringify(value) ?? String(value)}, not a finite number.`, {
+      throw new PiramidError('INVALID_INPUT', `vector[${i}] is ${typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value))}, not a finite number.`, {
         location: where,
       });
     }
@@ -37,10 +33,39 @@ export function toFloat32Vector(vector: unknown, dimension: number, location: Er
   return out;
 }
 
-function allFinite(values: Float32Array): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
+/**
+ * The common case of toFloat32Vector without building an error location: a Float32Array of the
+ * right length and finite values, copied (bulk loads hand these over; a typed scan is ~3x faster
+ * than the generic path's polymorphic element reads). undefined when the full check must run.
+ */
+export function finiteFloat32Copy(vector: unknown, dimension: number): Float32Array | undefined {
+  if (!(vector instanceof Float32Array) || vector.length !== dimension) return undefined;
+  for (let i = 0; i < dimension; i++) if (!Number.isFinite(vector[i])) return undefined;
+  const copy = cutFromSlab(dimension);
+  copy.set(vector);
+  return copy;
 }
+
+/**
+ * A zeroed Float32Array of `length`, cut from a shared 256 KB slab: a fresh ArrayBuffer per
+ * vector (a backing store each) cost ~0.7 µs, a fifth of a bulk load's time per vector here, a
+ * view of a slab ~0.1 µs. Ingested vectors live for one upsert (LevelDB and faiss copy them), so
+ * a slab is freed soon after its last vector; big vectors get their own buffer.
+ */
+function cutFromSlab(length: number): Float32Array {
+  if (length > SLAB_FLOATS / 8) return new Float32Array(length);
+  if (slabUsed + length > SLAB_FLOATS) {
+    slab = new ArrayBuffer(SLAB_FLOATS * 4);
+    slabUsed = 0;
+  }
+  const view = new Float32Array(slab, slabUsed * 4, length);
+  slabUsed += length;
+  return view;
+}
+
+const SLAB_FLOATS = 65_536;
+let slab = new ArrayBuffer(SLAB_FLOATS * 4);
+let slabUsed = 0;
 
 export function norm(vector: Float32Array): number {
   let sum = 0;

@@ -32,6 +32,31 @@ describe('upserts overlapping their reads and index adds with the commit', () =>
     }
   });
 
+  it('Float32Array vectors are checked and copied: errors name the document and element, later changes to the caller\'s array change nothing', async () => {
+    const db = await Database.open(await tempDir());
+    try {
+      const c = await db.createCollection('c', { embedder: 'none', dimension: 4, metric: 'l2', index: 'flat' });
+      const bad = [Float32Array.of(1, 2, 3, 4), Float32Array.of(1, 2, Number.NaN, 4)];
+      await assert.rejects(c.upsert(bad.map((vector, i) => ({ id: `b${i}`, vector }))), (err: { code?: string; message?: string; location?: { field?: string } }) => {
+        assert.equal(err.code, 'INVALID_INPUT');
+        assert.equal(err.location?.field, 'documents[1].vector');
+        assert.match(err.message ?? '', /vector\[2\] is NaN, not a finite number/);
+        return true;
+      });
+      await assert.rejects(c.upsert([{ id: 'w', vector: Float32Array.of(1, 2, 3) }]), { code: 'DIMENSION_MISMATCH' });
+      assert.equal((await c.stats()).count, 0, 'nothing of a refused call is written');
+
+      const mine = randomVectors(300, 4, 8);
+      const written = mine.map((v) => Array.from(v));
+      await c.upsert(mine.map((vector, i) => ({ id: `d${i}`, vector })));
+      for (const v of mine) v.fill(9);
+      const stored = await c.get(['d0', 'd150', 'd299'], { withVector: true });
+      assert.deepEqual(stored.map((r) => r?.vector), [written[0], written[150], written[299]]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('searches during an upsert only return stored records', async () => {
     const db = await Database.open(await tempDir());
     try {
