@@ -6,6 +6,7 @@ import type { IndexFileStamp } from '../index/index-file.js';
 import type { StoredRecord } from '../types.js';
 import { decodeLabel, encodeLabel } from './keys.js';
 import { RecordCache } from './record-cache.js';
+import { documentEntryJson, recordJson } from './record-json.js';
 import { decodeVector, encodeVector } from './vector-codec.js';
 
 export type RootLevel = Level<string, string>;
@@ -323,7 +324,7 @@ export class CollectionStore {
     for (const write of changes.upserts) {
       const labelKey = encodeLabel(write.label);
       batch.put(ids + write.id, labelKey);
-      batch.put(records + labelKey, JSON.stringify(write.record));
+      batch.put(records + labelKey, recordJson(write.record));
       batch.put(vectors + labelKey, encodeVector(write.vector), VECTOR_ENCODING);
       if (write.previousLabel === undefined) recordDelta += 1;
       else batch.del(records + encodeLabel(write.previousLabel));
@@ -343,7 +344,7 @@ export class CollectionStore {
         batch.del(documents + doc.id);
         if (had) documentDelta -= 1;
       } else {
-        batch.put(documents + doc.id, JSON.stringify(doc.entry));
+        batch.put(documents + doc.id, documentEntryJson(doc.entry));
         if (!had) documentDelta += 1;
       }
     });
