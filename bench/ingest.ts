@@ -10,9 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Database, type IndexKind } from '../src/index.js';
+import type { IndexKind } from '../src/index.js';
 import { loadDataset } from './ann/dataset.js';
-import { fmt, median, nowMs } from './stats.js';
+import { ingestInto } from './ann/peers/piramid.js';
+import { fmt, median } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,16 +30,8 @@ const rates: number[] = [];
 for (let run = 0; run < Number(values.runs); run++) {
   const folder = mkdtempSync(join(tmpdir(), 'piramid-bench-ingest-'));
   try {
-    const db = await Database.open(folder);
-    const collection = await db.createCollection('ingest', { embedder: 'none', dimension: data.dim, metric: 'cosine', index });
-    const start = nowMs();
-    for (let i = 0; i < data.n; i += batch) {
-      const docs = [];
-      for (let j = i; j < Math.min(data.n, i + batch); j++) docs.push({ id: String(j), vector: data.base.subarray(j * data.dim, (j + 1) * data.dim) });
-      await collection.upsert(docs);
-    }
-    const seconds = (nowMs() - start) / 1000;
-    await db.close();
+    const { value } = await ingestInto(folder, 'ingest', { index }, data, batch);
+    const seconds = value.addMs / 1000;
     rates.push(data.n / seconds);
     console.log(`run ${run + 1}: ${data.n} vectors into ${index} in ${fmt(seconds, 2)} s = ${fmt(data.n / seconds, 0)} vectors/s (upserts, without the checkpoint)`);
   } finally {

@@ -46,14 +46,14 @@ export function piramidSearcher(collection: Collection): Searcher {
 }
 
 /** Creates the collection in a new folder, upserts the whole base in batches, closes: timed. */
-async function ingestInto(dir: string, name: string, create: CreateCollectionOptions, data: PeerContext['data']) {
+export async function ingestInto(dir: string, name: string, create: CreateCollectionOptions, data: PeerContext['data'], batch = BATCH) {
   return timedBuild(async () => {
     const started = nowMs();
     const db = await Database.open(dir);
     const collection = await db.createCollection(name, { embedder: 'none', dimension: data.dim, metric: 'cosine', ...create });
-    for (let i = 0; i < data.n; i += BATCH) {
+    for (let i = 0; i < data.n; i += batch) {
       const docs = [];
-      for (let j = i; j < Math.min(data.n, i + BATCH); j++) docs.push({ id: String(j), vector: data.base.subarray(j * data.dim, (j + 1) * data.dim) });
+      for (let j = i; j < Math.min(data.n, i + batch); j++) docs.push({ id: String(j), vector: data.base.subarray(j * data.dim, (j + 1) * data.dim) });
       await collection.upsert(docs);
     }
     const ingested = nowMs();
