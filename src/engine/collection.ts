@@ -669,6 +669,10 @@ export class Collection {
     return result;
   }
 
+  /**
+   * Keys of the derived indexes that follow records (payload postings): removed for records that
+   * go away or are replaced, added for the new ones, committed in the records' own batch.
+   */
   private async derivedChanges(added: readonly StoredRecord[], removedLabels: readonly number[]): Promise<NonNullable<WriteSet['derived']>> {
     const indexes = this.config.payloadIndexes ?? {};
     if (Object.keys(indexes).length === 0) return { puts: [], dels: [] };

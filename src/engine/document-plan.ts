@@ -78,7 +78,7 @@ function contentHash(head: string, tail: Uint8Array | undefined): string {
   const tailLength = tail?.byteLength ?? 0;
   if (oneShotHash !== undefined && head === VECTOR_ONLY_HEAD && tail !== undefined && VECTOR_ONLY_HEAD_BYTES + tailLength <= HASH_SCRATCH_BYTES) {
     vectorOnlyScratch.set(tail, VECTOR_ONLY_HEAD_BYTES);
-    return oneShotHash('sha256', scratchView(vectorOnlyViews, vectorOnlyScratch, VECTOR_ONLY_HEAD_BYTES + tailLength), 'base64url');
+    return oneShotHash('sha256', vectorOnlyView(VECTOR_ONLY_HEAD_BYTES + tailLength), 'base64url');
   }
   const needed = Buffer.byteLength(head, 'utf8') + tailLength;
   if (oneShotHash === undefined || needed > HASH_SCRATCH_BYTES) {
@@ -100,12 +100,12 @@ const VECTOR_ONLY_HEAD_BYTES = new TextEncoder().encodeInto(VECTOR_ONLY_HEAD, ve
 const vectorOnlyViews = new Map<number, Uint8Array>();
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64url') => string }).hash;
 
-/** The first `length` bytes of `buffer`, as a view made once per length (a collection has one). */
-function scratchView(views: Map<number, Uint8Array>, buffer: Uint8Array, length: number): Uint8Array {
-  let view = views.get(length);
+/** The first `length` bytes of vectorOnlyScratch, as a view made once per length (a collection has one). */
+function vectorOnlyView(length: number): Uint8Array {
+  let view = vectorOnlyViews.get(length);
   if (view === undefined) {
-    view = buffer.subarray(0, length);
-    if (views.size < 16) views.set(length, view);
+    view = vectorOnlyScratch.subarray(0, length);
+    if (vectorOnlyViews.size < 16) vectorOnlyViews.set(length, view);
   }
   return view;
 }

@@ -41,11 +41,6 @@ class GuardedLevel extends Level<string, string> {
     super(location, options);
   }
 
-  /** Whether a write failed in this process (writes are refused from then on). */
-  get writesStopped(): boolean {
-    return this.failure !== undefined;
-  }
-
   async _put(...args: unknown[]): Promise<void> {
     return this.guard(() => base._put.apply(this, args));
   }
