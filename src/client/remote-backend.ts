@@ -51,8 +51,15 @@ export class RemoteBackend implements Backend {
     if (options.payloadIndexes !== undefined && Object.keys(options.payloadIndexes).length > 0) body.payload_indexes = { ...options.payloadIndexes };
     if (typeof options.index === 'string') body.index = options.index;
     else if (options.index !== undefined) {
-      const { kind, m, efSearch, nlist, nprobe } = options.index;
-      body.index = { kind, ...(m === undefined ? {} : { m }), ...(efSearch === undefined ? {} : { ef_search: efSearch }), ...(nlist === undefined ? {} : { nlist }), ...(nprobe === undefined ? {} : { nprobe }) };
+      const { kind, m, efSearch, nlist, nprobe, datatype } = options.index;
+      body.index = {
+        kind,
+        ...(m === undefined ? {} : { m }),
+        ...(efSearch === undefined ? {} : { ef_search: efSearch }),
+        ...(nlist === undefined ? {} : { nlist }),
+        ...(nprobe === undefined ? {} : { nprobe }),
+        ...(datatype === undefined ? {} : { datatype }),
+      };
     }
     const created = statsFromJson(await this.client.create(name, body));
     // The create route knows no ef_construction: it is a tuning knob, set right after.

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand, embedConnection, embedFlags, serverFlags } from '../base-command.js';
 import { PiramidError } from '../engine/errors.js';
 import { PAYLOAD_INDEX_KINDS, type PayloadIndexKind } from '../engine/store/payload-index.js';
-import { INDEX_KINDS, METRICS, type IndexSettings } from '../engine/types.js';
+import { INDEX_KINDS, IVF_DATATYPES, METRICS, type IndexSettings, type IvfDatatype } from '../engine/types.js';
 import { statsJson, type StatsJson } from '../ui/stats.js';
 import { info } from '../ui/output.js';
 
@@ -35,6 +35,10 @@ export default class Create extends BaseCommand<typeof Create> {
     'ef-construction': Flags.integer({ description: 'HNSW: candidate list size while inserting (higher: better graph, slower adds).', min: 1, max: 4096 }),
     nlist: Flags.integer({ description: 'IVF: number of lists (default: chosen from the size when trained).', min: 1 }),
     nprobe: Flags.integer({ description: 'IVF/auto: default lists probed per query (default: calibrated for recall when the lists are trained).', min: 1 }),
+    datatype: Flags.string({
+      description: 'IVF/auto: how the lists store vectors. float16 (default): half the memory, ~1.6x faster scans, scores rounded to ~1e-4; float32: exact scores.',
+      options: [...IVF_DATATYPES],
+    }),
     'index-field': Flags.string({ description: 'Metadata key to index for filters, as key:keyword|integer|float (repeatable).', multiple: true }),
     'keyword-index': Flags.boolean({ description: 'Index texts for keyword (BM25) and hybrid search.', default: true, allowNo: true }),
     ...embedFlags,
@@ -49,6 +53,7 @@ export default class Create extends BaseCommand<typeof Create> {
     if (flags['ef-construction'] !== undefined) index.efConstruction = flags['ef-construction'];
     if (flags.nlist !== undefined) index.nlist = flags.nlist;
     if (flags.nprobe !== undefined) index.nprobe = flags.nprobe;
+    if (flags.datatype !== undefined) index.datatype = flags.datatype as IvfDatatype;
     const payloadIndexes: Record<string, PayloadIndexKind> = {};
     for (const spec of flags['index-field'] ?? []) {
       const colon = spec.lastIndexOf(':');

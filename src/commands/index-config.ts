@@ -56,10 +56,10 @@ function tuningTable(tuning: TuningJson): string {
     if (key === 'nprobe' && tuning.settings.calibrated !== undefined && tuning.settings.calibrated.nlist === tuning.effective.nlist) return 'calibrated';
     return 'default';
   };
-  const keys = ['m', 'ef_search', 'ef_construction', 'nlist', 'nprobe'] as const;
+  const keys = ['m', 'ef_search', 'ef_construction', 'nlist', 'nprobe', 'datatype'] as const;
   const rows = keys
     .filter((key) => tuning.settings[key] !== undefined || tuning.effective[key] !== undefined)
-    .map((key) => [key, String(tuning.effective[key] ?? '-'), source(key)]);
+    .map((key) => [key, String(tuning.effective[key] ?? tuning.settings[key] ?? '-'), source(key)]);
   const calibrated = tuning.settings.calibrated;
   const note =
     calibrated === undefined

@@ -508,7 +508,10 @@ export class Collection {
       effective.efConstruction = settings.efConstruction ?? DEFAULT_EF_CONSTRUCTION;
     }
     if (now.efSearch !== undefined) effective.efSearch = now.efSearch;
-    if (now.nlist !== undefined && now.description?.startsWith('IVF') === true) effective.nlist = now.nlist;
+    if (now.nlist !== undefined && now.description?.startsWith('IVF') === true) {
+      effective.nlist = now.nlist;
+      effective.datatype = now.description.endsWith(',SQfp16') ? 'float16' : 'float32';
+    }
     if (now.nprobe !== undefined) effective.nprobe = now.nprobe;
     return { collection: this.name, settings: { ...settings }, indexState: now.description ?? 'Flat', effective };
   }

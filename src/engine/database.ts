@@ -25,6 +25,7 @@ import { PayloadIndex } from './store/payload-index.js';
 import { KeywordIndex } from './text/keyword-index.js';
 import {
   INDEX_KINDS,
+  IVF_DATATYPES,
   METRICS,
   type CollectionConfig,
   type CreateCollectionOptions,
@@ -399,6 +400,9 @@ export class Database {
       throw new PiramidError('INVALID_ARGUMENT', `Unknown index kind "${String(index.kind)}".`, {
         hint: `Use one of: ${INDEX_KINDS.join(', ')}.`,
       });
+    }
+    if (index.datatype !== undefined && !IVF_DATATYPES.includes(index.datatype)) {
+      throw new PiramidError('INVALID_ARGUMENT', `Unknown IVF datatype "${String(index.datatype)}".`, { hint: `Use one of: ${IVF_DATATYPES.join(', ')}.` });
     }
     const embedderName = options.embedder ?? 'use';
     const request = parseEmbedderSpec(embedderName);

@@ -76,14 +76,28 @@ export function fieldPath(issue: AjvIssue, context: string | undefined): string 
   return path === '' ? '(body)' : path;
 }
 
+/**
+ * The issue to report: the one deepest in the body. A union (`index`: a kind name, or an object)
+ * fails every branch; its deepest issue (`index.datatype`) is the one the caller got wrong, not the
+ * first branch's "must be string".
+ */
+function mostSpecific(issues: AjvIssue[] | undefined): AjvIssue | undefined {
+  let best: AjvIssue | undefined;
+  for (const issue of issues ?? []) {
+    if (best === undefined || issue.instancePath.split('/').length > best.instancePath.split('/').length) best = issue;
+  }
+  return best;
+}
+
 function validationBody(err: FastifyError): ErrorBody {
-  const issue = (err.validation as AjvIssue[] | undefined)?.[0];
+  const issue = mostSpecific(err.validation as AjvIssue[] | undefined);
   const context = err.validationContext;
   if (issue === undefined) return { error: { code: 'INVALID_ARGUMENT', message: err.message } };
   const field = fieldPath(issue, context);
   let reason = issue.message ?? 'is not valid';
   if (issue.keyword === 'additionalProperties') reason = 'is not a known field';
   if (issue.keyword === 'required') reason = 'is required';
+  if (issue.keyword === 'enum' && Array.isArray(issue.params.allowedValues)) reason = `must be one of: ${issue.params.allowedValues.join(', ')}`;
   const where = context === 'params' ? 'path parameter' : context === 'querystring' ? 'query parameter' : 'field';
   return { error: { code: 'INVALID_ARGUMENT', message: `${where} ${field} ${reason}.`, location: { field } } };
 }

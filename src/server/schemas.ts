@@ -5,7 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { PAYLOAD_INDEX_KINDS } from '../engine/store/payload-index.js';
-import { INDEX_KINDS, METRICS, SEARCH_MODES } from '../engine/types.js';
+import { INDEX_KINDS, IVF_DATATYPES, METRICS, SEARCH_MODES } from '../engine/types.js';
 
 const closed = { additionalProperties: false } as const;
 /** A string enum (`{"type":"string","enum":[...]}` in the OpenAPI document), typed as its members. */
@@ -90,6 +90,7 @@ export const CreateBody = Type.Object(
             ef_search: Type.Optional(Type.Integer({ minimum: 1 })),
             nlist: Type.Optional(Type.Integer({ minimum: 1 })),
             nprobe: Type.Optional(Type.Integer({ minimum: 1 })),
+            datatype: Type.Optional(literals(IVF_DATATYPES, 'IVF/auto: how the lists store vectors (default float16: half the memory, faster scans; float32: exact scores).')),
           },
           closed,
         ),
@@ -299,6 +300,7 @@ const TuningValues = {
   ef_construction: Type.Optional(Type.Integer()),
   nlist: Type.Optional(Type.Integer()),
   nprobe: Type.Optional(Type.Integer()),
+  datatype: Type.Optional(literals(IVF_DATATYPES)),
 };
 
 /** PATCH /v1/collections/:name: search defaults and HNSW efConstruction; null restores the default. */

@@ -1,4 +1,4 @@
-import type { IndexSettings, IndexTuning } from '../engine/types.js';
+import type { IndexSettings, IndexTuning, IvfDatatype } from '../engine/types.js';
 
 interface TuningValuesJson {
   m?: number;
@@ -6,6 +6,7 @@ interface TuningValuesJson {
   ef_construction?: number;
   nlist?: number;
   nprobe?: number;
+  datatype?: IvfDatatype;
 }
 
 /** `piramid index-config --json`, and the answer of GET/PATCH /v1/collections/:name/index. */
@@ -17,13 +18,14 @@ export interface TuningJson {
   effective: TuningValuesJson;
 }
 
-function values(source: Pick<IndexSettings, 'm' | 'efSearch' | 'efConstruction' | 'nlist' | 'nprobe'>): TuningValuesJson {
+function values(source: Pick<IndexSettings, 'm' | 'efSearch' | 'efConstruction' | 'nlist' | 'nprobe' | 'datatype'>): TuningValuesJson {
   const out: TuningValuesJson = {};
   if (source.m !== undefined) out.m = source.m;
   if (source.efSearch !== undefined) out.ef_search = source.efSearch;
   if (source.efConstruction !== undefined) out.ef_construction = source.efConstruction;
   if (source.nlist !== undefined) out.nlist = source.nlist;
   if (source.nprobe !== undefined) out.nprobe = source.nprobe;
+  if (source.datatype !== undefined) out.datatype = source.datatype;
   return out;
 }
 

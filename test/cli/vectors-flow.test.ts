@@ -169,5 +169,18 @@ describe('CLI with vectors supplied (no model)', () => {
     assert.equal(badVector.code, 4);
     const badMetric = await runCli(['create', 'x', '--metric', 'manhattan'], { dataDir });
     assert.equal(badMetric.code, 2);
+    const badDatatype = await runCli(['create', 'x', '--embedder', 'none', '--dim', '4', '--index', 'ivf', '--datatype', 'float8'], { dataDir });
+    assert.equal(badDatatype.code, 2);
+    assert.match(badDatatype.stderr, /float16, float32|float16,float32/);
+  });
+
+  it('creates an IVF collection with float32 lists and shows the datatype in index-config', async () => {
+    const dataDir = await tempDir();
+    const created = await runCli(['create', 'exact', '--embedder', 'none', '--dim', '4', '--index', 'ivf', '--datatype', 'float32', '--json'], { dataDir });
+    assert.equal(created.code, 0, created.stderr);
+    const tuning = parseJson<{ settings: { datatype?: string } }>(await runCli(['index-config', 'exact', '--json'], { dataDir }));
+    assert.equal(tuning.settings.datatype, 'float32');
+    const table = await runCli(['index-config', 'exact'], { dataDir });
+    assert.match(table.stdout, /datatype\s+float32\s+set/);
   });
 });

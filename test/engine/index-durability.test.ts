@@ -142,14 +142,14 @@ describe('index training across a crash', () => {
     `;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(child.signal, 'SIGKILL', child.stderr);
-    assert.equal(child.stdout.trim(), 'IVF16,Flat', 'trained in the child');
+    assert.equal(child.stdout.trim(), 'IVF16,SQfp16', 'trained in the child');
 
     const db = await Database.open(dir);
     try {
       const collection = await db.collection('c');
       const target = Array.from({ length: DIM }, (_, j) => Math.sin(4321 * 31 + j));
       assert.equal((await collection.search(target, { k: 1 })).hits[0]?.id, 'v4321');
-      assert.equal((await collection.stats()).indexState, 'IVF16,Flat', 'trained again on load, not left on the exact index');
+      assert.equal((await collection.stats()).indexState, 'IVF16,SQfp16', 'trained again on load, not left on the exact index');
       assert.equal((await collection.indexTuning()).settings.calibrated?.nlist, 16);
     } finally {
       await db.close();

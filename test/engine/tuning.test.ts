@@ -62,10 +62,10 @@ describe('index tuning: auto kind, calibration, knobs', () => {
 
     await ingest(collection, data.slice(6000), 6000);
     const state = (await collection.stats()).indexState;
-    assert.match(state, /^IVF\d+,Flat$/);
+    assert.match(state, /^IVF\d+,SQfp16$/, 'float16 lists by default');
     const calibrated = collection.config.index.calibrated;
     assert.ok(calibrated !== undefined, 'calibrated when trained');
-    assert.equal(`IVF${calibrated.nlist},Flat`, state);
+    assert.equal(`IVF${calibrated.nlist},SQfp16`, state);
     assert.ok(calibrated.recall >= CALIBRATION_TARGET_RECALL);
     assert.ok(calibrated.nprobe >= 1 && calibrated.nprobe <= calibrated.nlist);
     const tuning = await collection.indexTuning();

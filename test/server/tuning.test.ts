@@ -44,6 +44,27 @@ describe('tuning routes', () => {
     assert.equal((await call('PATCH', '/v1/collections/nope', { nprobe: 12 })).status, 404);
   });
 
+  it('PUT /v1/collections/:name takes the IVF datatype; the index route shows it stored and in force', async () => {
+    const { call } = server;
+    assert.equal((await call('PUT', '/v1/collections/exact', { embedder: 'none', dimension: 12, index: { kind: 'ivf', nlist: 8, datatype: 'float32' } })).status, 201);
+    assert.equal((await call('PUT', '/v1/collections/half', { embedder: 'none', dimension: 12, index: { kind: 'ivf', nlist: 8 } })).status, 201);
+    // ivf trains its lists at 4096 vectors (IVF_MIN_TRAIN_VECTORS).
+    const documents = clusteredVectors(4200, 12, 10, 4).map((vector, i) => ({ id: `v${i}`, vector: Array.from(vector) }));
+    for (const name of ['exact', 'half']) assert.equal((await call('PUT', `/v1/collections/${name}/documents`, { documents })).status, 200);
+    const exact = (await call('GET', '/v1/collections/exact/index')).json;
+    assert.equal(exact.index_state, 'IVF8,Flat');
+    assert.equal(exact.settings.datatype, 'float32');
+    assert.equal(exact.effective.datatype, 'float32');
+    const half = (await call('GET', '/v1/collections/half/index')).json;
+    assert.equal(half.index_state, 'IVF8,SQfp16');
+    assert.equal(half.settings.datatype, undefined, 'not stored: the default');
+    assert.equal(half.effective.datatype, 'float16');
+    const bad = await call('PUT', '/v1/collections/bad', { embedder: 'none', dimension: 12, index: { kind: 'ivf', datatype: 'float8' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.message, 'field index.datatype must be one of: float16, float32.');
+    assert.equal(bad.json.error.location.field, 'index.datatype');
+  });
+
   it('POST /v1/collections/:name/bench measures recall against exact search, with a sweep', async () => {
     const { status, json } = await server.call('POST', '/v1/collections/h/bench', { queries: 40, k: 5, seed: 9, ef: [5, 64] });
     assert.equal(status, 200, JSON.stringify(json));

@@ -131,8 +131,8 @@ export class CollectionIndex {
       const prefetched = await binding.takePrefetched?.(this.deps.path, stamp);
       index =
         prefetched === undefined
-          ? await FaissVectorIndex.readAsync(binding, this.deps.path, header.description)
-          : FaissVectorIndex.fromNative(binding, prefetched, header.description);
+          ? await FaissVectorIndex.readAsync(binding, this.deps.path, header.description, config.dimension)
+          : FaissVectorIndex.fromNative(binding, prefetched, header.description, config.dimension);
     } catch {
       return this.rebuild(nextLabel, 'could not be read by faiss');
     }
@@ -467,8 +467,8 @@ const HNSW_REBUILD_ADD_SLICE = 4096;
 /**
  * The smallest nprobe whose recall@10 reaches CALIBRATION_TARGET_RECALL, measured with up to
  * CALIBRATION_QUERIES stored vectors as queries (random rows of the training sample, seeded), each
- * one's own label left out of both lists. The reference is the same IVF,Flat
- * index probing every list, which is exact. Batch searches on every core: ~1 s at 300k vectors.
+ * one's own label left out of both lists. The reference is the same index probing every list:
+ * exact for float32 lists, and for float16 ones exact up to their rounding (which is what queries get). Batch searches on every core: ~1 s at 300k vectors.
  */
 export function calibrateNprobe(index: FaissVectorIndex, nlist: number, sample: TrainingSample, dimension: number): { nlist: number; nprobe: number; recall: number } {
   const queries = Math.min(CALIBRATION_QUERIES, sample.labels.length);

@@ -1,6 +1,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { Metric } from '../types.js';
 import type { IndexFileIdentity } from './index-prefetch.js';
+import { indexDimension } from './index-plan.js';
 
 /** The subset of the patched faiss-node binding the engine uses (see native/faiss-node.patch). */
 export interface NativeIndex {
@@ -81,35 +82,40 @@ const PARALLEL_ADD_MIN_VECTORS = 16_384;
  */
 export class FaissVectorIndex {
   private readonly applied = new Map<string, number>();
+  /** The dimension faiss holds: the collection's, or more when zero-padded (indexDimension). */
+  private readonly nativeDimension: number;
 
   private constructor(
     private readonly binding: FaissBinding,
     private readonly native: NativeIndex,
     readonly description: string,
-  ) {}
+    /** The collection's dimension: what callers pass in and read back. */
+    readonly dimension: number,
+  ) {
+    this.nativeDimension = native.getDimension();
+  }
 
   static create(binding: FaissBinding, dimension: number, metric: Metric, description: string): FaissVectorIndex {
     const faissMetric = metric === 'l2' ? 'l2' : 'inner_product';
-    return new FaissVectorIndex(binding, binding.fromFactory(dimension, description, faissMetric), description);
+    return new FaissVectorIndex(binding, binding.fromFactory(indexDimension(description, dimension), description, faissMetric), description, dimension);
   }
 
   /** `read` off the event loop where the binding can, else as `read`. */
-  static async readAsync(binding: FaissBinding, path: string, description: string): Promise<FaissVectorIndex> {
+  static async readAsync(binding: FaissBinding, path: string, description: string, dimension: number): Promise<FaissVectorIndex> {
     const native = binding.readAsync === undefined ? binding.read(path) : await binding.readAsync(path);
-    return new FaissVectorIndex(binding, native, description);
+    return FaissVectorIndex.fromNative(binding, native, description, dimension);
   }
 
   /** Wraps an index the binding already read (a prefetched one). */
-  static fromNative(binding: FaissBinding, native: NativeIndex, description: string): FaissVectorIndex {
-    return new FaissVectorIndex(binding, native, description);
+  static fromNative(binding: FaissBinding, native: NativeIndex, description: string, dimension: number): FaissVectorIndex {
+    if (native.getDimension() !== indexDimension(description, dimension)) {
+      throw new TypeError(`a ${description} index over ${dimension} dims should hold ${indexDimension(description, dimension)}, not ${native.getDimension()}`);
+    }
+    return new FaissVectorIndex(binding, native, description, dimension);
   }
 
   get size(): number {
     return this.native.ntotal();
-  }
-
-  get dimension(): number {
-    return this.native.getDimension();
   }
 
   get isTrained(): boolean {
@@ -117,7 +123,7 @@ export class FaissVectorIndex {
   }
 
   train(vectors: Float32Array): void {
-    this.withBuildThreads(() => this.native.train(vectors));
+    this.withBuildThreads(() => this.native.train(this.padded(vectors)));
   }
 
   add(vectors: Float32Array): void {
@@ -126,11 +132,12 @@ export class FaissVectorIndex {
     // short cost more than they give while LevelDB writes on the other core (IVF1024 ingest of
     // 340k GloVe in batches of 2000: 4.9-5.1 s on one thread, 5.7-6.5 s on two). HNSW inserts are
     // heavy enough per vector to gain from every core.
+    const rows = this.padded(vectors);
     if (!this.description.startsWith('HNSW') && vectors.length < PARALLEL_ADD_MIN_VECTORS * this.dimension) {
-      this.native.add(vectors);
+      this.native.add(rows);
       return;
     }
-    this.withBuildThreads(() => this.native.add(vectors));
+    this.withBuildThreads(() => this.native.add(rows));
   }
 
   /**
@@ -142,10 +149,11 @@ export class FaissVectorIndex {
     if (params.efSearch !== undefined) this.setParam('efSearch', params.efSearch);
     if (params.nprobe !== undefined) this.setParam('nprobe', params.nprobe);
     const clamped = Math.max(1, Math.min(k, this.size));
-    if (query.length <= this.native.getDimension()) return this.native.search(query, clamped);
+    const rows = this.padded(query);
+    if (query.length <= this.dimension) return this.native.search(rows, clamped);
     this.binding.setOmpThreads(batchSearchThreads ?? buildThreads());
     try {
-      return this.native.search(query, clamped);
+      return this.native.search(rows, clamped);
     } finally {
       this.binding.setOmpThreads(1);
     }
@@ -160,7 +168,7 @@ export class FaissVectorIndex {
     if (params.nprobe !== undefined) this.setParam('nprobe', params.nprobe);
     let hits: RawHits | undefined;
     this.withBuildThreads(() => {
-      hits = this.native.search(queries, k);
+      hits = this.native.search(this.padded(queries), k);
     });
     return hits as RawHits;
   }
@@ -173,6 +181,25 @@ export class FaissVectorIndex {
   serialize(): Buffer {
     return this.native.toBuffer();
   }
+
+  /** Rows of `dimension` floats as faiss holds them: as given, or copied with zero padding. */
+  private padded(rows: Float32Array): Float32Array {
+    const from = this.dimension;
+    const to = this.nativeDimension;
+    if (from === to) return rows;
+    const count = rows.length / from;
+    // One row (a query: the hot path) reuses a buffer whose pad stays zero; faiss reads it
+    // synchronously, within the call.
+    if (count === 1) {
+      this.queryRow ??= new Float32Array(to);
+      this.queryRow.set(rows);
+      return this.queryRow;
+    }
+    const out = new Float32Array(count * to);
+    for (let row = 0; row < count; row++) out.set(rows.subarray(row * from, (row + 1) * from), row * to);
+    return out;
+  }
+  private queryRow: Float32Array | undefined;
 
   /** setParam goes through faiss' ParameterSpace: skip it when the value is already in force. */
   private setParam(name: string, value: number): void {

@@ -93,6 +93,7 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
         if (body.index.ef_search !== undefined) index.efSearch = body.index.ef_search;
         if (body.index.nlist !== undefined) index.nlist = body.index.nlist;
         if (body.index.nprobe !== undefined) index.nprobe = body.index.nprobe;
+        if (body.index.datatype !== undefined) index.datatype = body.index.datatype;
         options.index = index;
       }
       const collection = await db.createCollection(request.params.name, options);
