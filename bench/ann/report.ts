@@ -91,7 +91,7 @@ export function renderSection(run: RunResult, plotFiles: readonly string[]): str
 
   lines.push('### Piramid, raw faiss-node and route A on the same index', '');
   const sameRows: string[][] = [];
-  for (const kind of ['default', 'auto', 'flat', 'ivf', 'hnsw']) {
+  for (const kind of ['default', 'auto', 'flat', 'ivf', 'ivf-float32', 'hnsw']) {
     const ours = seriesById(run, `piramid ${kind}`);
     if (ours === undefined) continue;
     const raw = seriesById(run, `faiss-node@${kind}`);

@@ -50,7 +50,8 @@ export function oneShot(plan: Plan, data: Dataset, target: Target, workDir: stri
 const f = loadFaissNative(); f.setOmpThreads(1);
 const index = f.Index.read(${JSON.stringify(target.indexFile)}); ${param}
 const q = Float32Array.from(${JSON.stringify(query)}); let n = 0; for (const v of q) n += v * v; n = Math.sqrt(n);
-console.log(JSON.stringify(Array.from(index.search(q.map((v) => v / n), ${K}).labels)));\n`,
+const row = new Float32Array(index.getDimension()); row.set(q.map((v) => v / n)); // zero pad: float16 IVF lists hold a multiple of 8
+console.log(JSON.stringify(Array.from(index.search(row, ${K}).labels)));\n`,
   );
   const flags = target.point.value === null ? [] : [target.point.param === 'nprobe' ? '--nprobe' : '--ef', String(target.point.value)];
   const cliArgs = [join(ROOT, 'bin/run.js'), 'query', '--vector', JSON.stringify(query), '-c', target.collection, '-k', String(K), ...flags, '--json', '--data-dir', target.dataDir];

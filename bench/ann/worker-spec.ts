@@ -3,7 +3,7 @@ export const PEERS = ['piramid', 'faiss', 'faiss-route-a', 'hnswlib', 'usearch',
 export type PeerName = (typeof PEERS)[number];
 
 /** Piramid's index configurations, each measured in its own worker process. */
-export const PIRAMID_INDEXES = ['default', 'auto', 'flat', 'ivf', 'hnsw'] as const;
+export const PIRAMID_INDEXES = ['default', 'auto', 'flat', 'ivf', 'ivf-float32', 'hnsw'] as const;
 
 export interface WorkerSpec {
   peer: PeerName;
@@ -12,7 +12,7 @@ export interface WorkerSpec {
   nq?: number;
   workDir: string;
   routeAAddon?: string;
-  /** Only these index configurations (piramid: default, auto, flat, ivf, hnsw). */
+  /** Only these index configurations (piramid: PIRAMID_INDEXES). */
   only?: string[];
   /** File the worker writes its WorkerOutput JSON to. */
   out: string;

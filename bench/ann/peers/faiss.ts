@@ -19,22 +19,47 @@ export function faissVersion(faiss: FaissNative): string {
   return `faiss-node ${info?.faissNodeVersion ?? packageVersion('faiss-node')} + patch, ${route}`;
 }
 
-/** A searcher over a faiss index: one OpenMP thread per single query, all cores for a batch. */
-export function faissSearcher(faiss: FaissNative, index: Index, input: 'typed' | 'array' = 'typed'): Searcher {
+/**
+ * A searcher over a faiss index: one OpenMP thread per single query, all cores for a batch.
+ * Queries of `dimension` floats are zero-padded to the index's own dimension when it holds more
+ * (piramid's float16 IVF lists, padded to a multiple of 8), as piramid does before each search.
+ */
+export function faissSearcher(faiss: FaissNative, index: Index, input: 'typed' | 'array' = 'typed', dimension = index.getDimension()): Searcher {
   const cores = availableParallelism();
+  const pad = padder(dimension, index.getDimension());
   return {
     set: (point: SweepPoint) => {
       if (point.value !== null) index.setParam(point.param, point.value);
     },
-    one: (query, k) => index.search(input === 'typed' ? query : Array.from(query), k).labels,
+    one: (query, k) => {
+      const row = pad(query);
+      return index.search(input === 'typed' ? row : Array.from(row), k).labels;
+    },
     batch: (queries, nq, k) => {
+      const rows = pad(queries);
       faiss.setOmpThreads(cores);
       try {
-        return splitLabels(index.search(input === 'typed' ? queries : Array.from(queries), k).labels, nq, k);
+        return splitLabels(index.search(input === 'typed' ? rows : Array.from(rows), k).labels, nq, k);
       } finally {
         faiss.setOmpThreads(1);
       }
     },
+  };
+}
+
+/** Copies rows of `from` floats into rows of `to` (zero tail); the identity when they match. */
+function padder(from: number, to: number): (rows: Float32Array) => Float32Array {
+  if (from === to) return (rows) => rows;
+  const one = new Float32Array(to);
+  return (rows) => {
+    const count = rows.length / from;
+    if (count === 1) {
+      one.set(rows);
+      return one;
+    }
+    const out = new Float32Array(count * to);
+    for (let row = 0; row < count; row++) out.set(rows.subarray(row * from, (row + 1) * from), row * to);
+    return out;
   };
 }
 

@@ -77,6 +77,13 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
     // Exact, explicitly: the default may be something else (auto), and flat ingest has its own target.
     { key: 'flat', create: { index: 'flat' }, label: 'flat', points: EXACT },
     { key: 'ivf', create: { index: { kind: 'ivf', nlist: plan.ivf.nlist } }, label: `ivf nlist=${plan.ivf.nlist}`, points: nprobePoints(plan) },
+    // The same lists stored as float32 (faiss IVF,Flat): what the float16 default buys, in this run.
+    {
+      key: 'ivf-float32',
+      create: { index: { kind: 'ivf', nlist: plan.ivf.nlist, datatype: 'float32' } },
+      label: `ivf nlist=${plan.ivf.nlist} datatype=float32`,
+      points: nprobePoints(plan),
+    },
     { key: 'hnsw', create: { index: { kind: 'hnsw', m: plan.hnsw.m } }, label: `hnsw m=${plan.hnsw.m}`, points: efSearchPoints(plan) },
   ];
   const rawB = loadFaissNative();
@@ -123,16 +130,16 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
       const sameAs = (sid: string, library: string, ver: string, note: string): void => {
         same.push({ id: sid, library, version: ver, index: stats.indexState, sameIndexAs: id, n: data.n, points: [], notes: [note] });
       };
-      searchers[`faiss-node@${config.key}`] = faissSearcher(rawB, rawB.Index.read(file));
+      searchers[`faiss-node@${config.key}`] = faissSearcher(rawB, rawB.Index.read(file), 'typed', data.dim);
       sameAs(`faiss-node@${config.key}`, 'faiss-node (route B)', faissVersion(rawB), "searching piramid's own index file");
       // Route A is several times slower: it gets a few settings of the sweep, interleaved with
       // itself (its ratio to route B is against route B's pass over the same setting above).
       const routeSearchers: Record<string, Searcher> = {};
-      if (rawA !== undefined) {
+      if (rawA !== undefined && config.key !== 'ivf-float32') {
         const indexA = rawA.Index.read(file);
-        routeSearchers[`faiss-node route A@${config.key}`] = faissSearcher(rawA, indexA);
+        routeSearchers[`faiss-node route A@${config.key}`] = faissSearcher(rawA, indexA, 'typed', data.dim);
         sameAs(`faiss-node route A@${config.key}`, 'faiss-node (route A)', faissVersion(rawA), 'Debian libfaiss (generic), Float32Array input');
-        routeSearchers[`faiss-node as shipped@${config.key}`] = faissSearcher(rawA, indexA, 'array');
+        routeSearchers[`faiss-node as shipped@${config.key}`] = faissSearcher(rawA, indexA, 'array', data.dim);
         sameAs(`faiss-node as shipped@${config.key}`, 'faiss-node as shipped (route A, number[])', faissVersion(rawA), 'number[] input as unpatched faiss-node takes it (unpatched has no setParam: stuck at nprobe 1 / efSearch 16)');
       }
       const exact = stats.indexState === 'Flat';
