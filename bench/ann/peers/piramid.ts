@@ -166,10 +166,27 @@ export async function runPiramid(ctx: PeerContext): Promise<WorkerOutput> {
       if (config.key === 'ivf' || config.key === 'hnsw' || config.key === 'auto') {
         const cold = await Database.open(dir, { recordCacheBytes: 0 });
         const coldId = `${id} (no record cache)`;
+        // Raw faiss again, interleaved with this pass: the machine's speed drifts over minutes,
+        // so the cold ratio is taken against a peer measured beside it, not in the pass above.
+        const rawId = `faiss-node@${config.key} (beside no record cache)`;
         const coldPoints = own ? [{ param: 'own setting', value: null }, ...sweepPoints] : sweepPoints;
-        const coldResults = await sweep({ [coldId]: piramidSearcher(await cold.collection(name)) }, coldPoints, data, measure, ctx.log);
+        const coldResults = await sweep(
+          { [coldId]: piramidSearcher(await cold.collection(name)), [rawId]: faissSearcher(rawB, rawB.Index.read(file), 'typed', data.dim) },
+          coldPoints,
+          data,
+          measure,
+          ctx.log,
+        );
         series.notes.push(`after the first pass over the queries their hits come from piramid's record cache; "${coldId}" is the same index with the cache off, measured right after`);
-        out.series.push(series, { ...series, id: coldId, build: undefined, points: coldResults[coldId] ?? [], notes: ['record cache off (Database.open({recordCacheBytes: 0})): every hit read from LevelDB; p50 ratio against raw faiss-node from the pass above'] }, ...same);
+        const coldSeries: SeriesResult = {
+          ...series,
+          id: coldId,
+          build: undefined,
+          points: coldResults[coldId] ?? [],
+          notes: [`record cache off (Database.open({recordCacheBytes: 0})): every hit read from LevelDB; p50 ratio against "${rawId}", raw faiss-node on the same file interleaved with this pass`],
+        };
+        const rawBeside: SeriesResult = { id: rawId, library: 'faiss-node (route B)', version: faissVersion(rawB), index: stats.indexState, sameIndexAs: coldId, n: data.n, points: coldResults[rawId] ?? [], notes: ["searching piramid's own index file, interleaved with the no-record-cache pass"] };
+        out.series.push(series, coldSeries, ...same, rawBeside);
         await cold.close();
       } else {
         out.series.push(series, ...same);
