@@ -111,6 +111,32 @@ describe('IVF list datatype', () => {
     }
   });
 
+  it('verify passes on float16 lists, and compact rebuilds them padded, answering as before', async () => {
+    const dir = await tempDir();
+    const { data, db } = await fill(dir, 'float16', 'cosine');
+    try {
+      const collection = await db.collection('c');
+      await collection.delete(Array.from({ length: 1000 }, (_, i) => `v${i * 2}`));
+      const report = await db.verify();
+      assert.equal(report.ok, true, JSON.stringify(report));
+      const result = await db.compact('c');
+      assert.equal(result.records, COUNT - 1000);
+      assert.equal(result.dropped, 1000);
+      assert.equal((await collection.stats()).indexState, `IVF${NLIST},SQfp16`);
+      const live = data.filter((_, i) => i % 2 === 1 || i >= 2000);
+      const liveIds = data.map((_, i) => `v${i}`).filter((_, i) => i % 2 === 1 || i >= 2000);
+      for (const query of clusteredVectors(10, DIMENSION, 40, 11, 77)) {
+        const exact = bruteForce(live, query, 5, 'cosine').map((hit) => liveIds[hit.index]);
+        const { hits } = await collection.search(query, { k: 5, nprobe: NLIST });
+        const found = hits.filter((hit) => exact.includes(hit.id)).length;
+        assert.ok(found >= 4, `top 5 after compact: ${found} of the exact 5`);
+      }
+      assert.equal((await db.verify()).ok, true);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('rejects an unknown datatype, naming it', async () => {
     const db = await Database.open(await tempDir());
     try {
