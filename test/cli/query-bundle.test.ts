@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { PROJECT_ROOT, fixture, runCli, type CliResult } from '../helpers/cli.js';
+import { PROJECT_ROOT, fixture, runCli, runNode, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** `piramid <args>` through oclif's own execute(), loading the command from dist/src as every other command does. */
 function runThroughOclif(args: string[], dataDir: string): Promise<CliResult> {
   const script = `import { execute } from '@oclif/core'; await execute({ dir: ${JSON.stringify(join(PROJECT_ROOT, 'bin', 'run.js'))}, args: ${JSON.stringify([...args, '--data-dir', dataDir])} });`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(['--input-type=module', '-e', script]);
 }
 
 /** A query's --json answer without its timing. */

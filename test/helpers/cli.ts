@@ -20,8 +20,13 @@ export interface CliOptions {
 /** Runs the real CLI (bin/run.js, the built commands) as a child process, as a user's shell would. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const fullArgs = options.dataDir === undefined ? args : [...args, '--data-dir', options.dataDir];
+  return runNode([`${PROJECT_ROOT}bin/run.js`, ...fullArgs], options);
+}
+
+/** Runs `node <nodeArgs>` in the project root with NO_COLOR, collecting its output. */
+export function runNode(nodeArgs: string[], options: Omit<CliOptions, 'dataDir'> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${PROJECT_ROOT}bin/run.js`, ...fullArgs], {
+    const child = spawn(process.execPath, nodeArgs, {
       cwd: PROJECT_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
