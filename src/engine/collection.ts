@@ -5,7 +5,7 @@ import type { Embedder } from './embed/embedder.js';
 import { PiramidError } from './errors.js';
 import type { CollectionIndex } from './index/collection-index.js';
 import type { FaissVectorIndex } from './index/faiss-index.js';
-import { DEFAULT_EF_CONSTRUCTION, DEFAULT_HNSW_M } from './index/index-plan.js';
+import { DEFAULT_EF_CONSTRUCTION, DEFAULT_HNSW_M, ivfDatatypeOf } from './index/index-plan.js';
 import { readIndexTrailer } from './index/index-file.js';
 import type { CollectionStore, Counts, DocumentEntry, DocumentWrite, LabelledDelete, LabelledWrite, RawBatch, WriteSet } from './store/collection-store.js';
 import type { PayloadIndex, PayloadIndexKind } from './store/payload-index.js';
@@ -508,9 +508,10 @@ export class Collection {
       effective.efConstruction = settings.efConstruction ?? DEFAULT_EF_CONSTRUCTION;
     }
     if (now.efSearch !== undefined) effective.efSearch = now.efSearch;
-    if (now.nlist !== undefined && now.description?.startsWith('IVF') === true) {
+    const datatype = ivfDatatypeOf(now.description ?? '');
+    if (now.nlist !== undefined && datatype !== undefined) {
       effective.nlist = now.nlist;
-      effective.datatype = now.description.endsWith(',SQfp16') ? 'float16' : 'float32';
+      effective.datatype = datatype;
     }
     if (now.nprobe !== undefined) effective.nprobe = now.nprobe;
     return { collection: this.name, settings: { ...settings }, indexState: now.description ?? 'Flat', effective };

@@ -96,3 +96,24 @@ export function packIndexVectors(vectors: readonly Float32Array[], dimension: nu
   vectors.forEach((vector, i) => writeIndexVector(vector, metric, packed, i * dimension));
   return packed;
 }
+
+/**
+ * Copies rows of `from` floats into rows of `to` with a zero tail (faiss indexes padded to a
+ * multiple of 8: index-plan.ts indexDimension); the identity when the two match. A single row
+ * (a query: the hot path) is copied into one reused buffer whose tail stays zero, so the result is
+ * valid only until the next call: faiss reads it synchronously, within the call.
+ */
+export function rowPadder(from: number, to: number): (rows: Float32Array) => Float32Array {
+  if (from === to) return (rows) => rows;
+  const one = new Float32Array(to);
+  return (rows) => {
+    const count = rows.length / from;
+    if (count === 1) {
+      one.set(rows);
+      return one;
+    }
+    const out = new Float32Array(count * to);
+    for (let row = 0; row < count; row++) out.set(rows.subarray(row * from, (row + 1) * from), row * to);
+    return out;
+  };
+}

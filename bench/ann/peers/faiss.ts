@@ -7,6 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MetricType, loadFaissNative, type FaissNative, type Index } from '../../../src/engine/index/faiss-native.js';
+import { rowPadder } from '../../../src/engine/vectors.js';
 import { packageVersion } from '../env.js';
 import { sweep, timedBuild, type Searcher } from '../measure.js';
 import { EXACT, efSearchPoints, nprobePoints } from '../plan.js';
@@ -26,7 +27,7 @@ export function faissVersion(faiss: FaissNative): string {
  */
 export function faissSearcher(faiss: FaissNative, index: Index, input: 'typed' | 'array' = 'typed', dimension = index.getDimension()): Searcher {
   const cores = availableParallelism();
-  const pad = padder(dimension, index.getDimension());
+  const pad = rowPadder(dimension, index.getDimension());
   return {
     set: (point: SweepPoint) => {
       if (point.value !== null) index.setParam(point.param, point.value);
@@ -44,22 +45,6 @@ export function faissSearcher(faiss: FaissNative, index: Index, input: 'typed' |
         faiss.setOmpThreads(1);
       }
     },
-  };
-}
-
-/** Copies rows of `from` floats into rows of `to` (zero tail); the identity when they match. */
-function padder(from: number, to: number): (rows: Float32Array) => Float32Array {
-  if (from === to) return (rows) => rows;
-  const one = new Float32Array(to);
-  return (rows) => {
-    const count = rows.length / from;
-    if (count === 1) {
-      one.set(rows);
-      return one;
-    }
-    const out = new Float32Array(count * to);
-    for (let row = 0; row < count; row++) out.set(rows.subarray(row * from, (row + 1) * from), row * to);
-    return out;
   };
 }
 

@@ -1,6 +1,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { Metric } from '../types.js';
 import type { IndexFileIdentity } from './index-prefetch.js';
+import { rowPadder } from '../vectors.js';
 import { indexDimension } from './index-plan.js';
 
 /** The subset of the patched faiss-node binding the engine uses (see native/faiss-node.patch). */
@@ -82,8 +83,8 @@ const PARALLEL_ADD_MIN_VECTORS = 16_384;
  */
 export class FaissVectorIndex {
   private readonly applied = new Map<string, number>();
-  /** The dimension faiss holds: the collection's, or more when zero-padded (indexDimension). */
-  private readonly nativeDimension: number;
+  /** Rows as faiss holds them: the collection's dimension, zero-padded when indexDimension says so. */
+  private readonly padded: (rows: Float32Array) => Float32Array;
 
   private constructor(
     private readonly binding: FaissBinding,
@@ -92,7 +93,7 @@ export class FaissVectorIndex {
     /** The collection's dimension: what callers pass in and read back. */
     readonly dimension: number,
   ) {
-    this.nativeDimension = native.getDimension();
+    this.padded = rowPadder(dimension, native.getDimension());
   }
 
   static create(binding: FaissBinding, dimension: number, metric: Metric, description: string): FaissVectorIndex {
@@ -181,25 +182,6 @@ export class FaissVectorIndex {
   serialize(): Buffer {
     return this.native.toBuffer();
   }
-
-  /** Rows of `dimension` floats as faiss holds them: as given, or copied with zero padding. */
-  private padded(rows: Float32Array): Float32Array {
-    const from = this.dimension;
-    const to = this.nativeDimension;
-    if (from === to) return rows;
-    const count = rows.length / from;
-    // One row (a query: the hot path) reuses a buffer whose pad stays zero; faiss reads it
-    // synchronously, within the call.
-    if (count === 1) {
-      this.queryRow ??= new Float32Array(to);
-      this.queryRow.set(rows);
-      return this.queryRow;
-    }
-    const out = new Float32Array(count * to);
-    for (let row = 0; row < count; row++) out.set(rows.subarray(row * from, (row + 1) * from), row * to);
-    return out;
-  }
-  private queryRow: Float32Array | undefined;
 
   /** setParam goes through faiss' ParameterSpace: skip it when the value is already in force. */
   private setParam(name: string, value: number): void {

@@ -47,9 +47,17 @@ export const AUTO_LISTS_PER_ROOT = 2;
  */
 export const DEFAULT_IVF_DATATYPE: IvfDatatype = 'float16';
 
-/** The faiss encoding of IVF lists: SQfp16 (16-bit floats) or Flat. */
+/** The faiss encoding of IVF lists for each datatype. */
+const IVF_ENCODINGS: Record<IvfDatatype, string> = { float16: 'SQfp16', float32: 'Flat' };
+
 function ivfEncoding(datatype: IvfDatatype | undefined): string {
-  return (datatype ?? DEFAULT_IVF_DATATYPE) === 'float16' ? 'SQfp16' : 'Flat';
+  return IVF_ENCODINGS[datatype ?? DEFAULT_IVF_DATATYPE];
+}
+
+/** How the lists of an IVF index described by `description` store vectors (undefined: not IVF). */
+export function ivfDatatypeOf(description: string): IvfDatatype | undefined {
+  if (!description.startsWith('IVF')) return undefined;
+  return description.endsWith(`,${IVF_ENCODINGS.float16}`) ? 'float16' : 'float32';
 }
 
 /**
