@@ -24,7 +24,8 @@ export interface Plan {
   };
   /** vectra keeps every vector in one JSON file: its own smaller base. */
   vectra: { n: number };
-  http: { seconds: number; connections: number[] };
+  /** busyPollMicros: a second server runs with `serve --busy-poll` this long (0: none). */
+  http: { seconds: number; connections: number[]; busyPollMicros: number };
   oneshot: { runs: number };
   rag: { passages: number; chunkSize: number; queries: number };
   /**
@@ -58,7 +59,7 @@ export function makePlan(quick: boolean, overrides: { n?: number; nq?: number } 
         hnswSq: { partitions: 1, m: 16, efConstruction: 100, ef: [16, 64] },
       },
       vectra: { n: 1_000 },
-      http: { seconds: 1, connections: [1, 16] },
+      http: { seconds: 1, connections: [1, 16], busyPollMicros: 1000 },
       oneshot: { runs: 1 },
       rag: { passages: 6, chunkSize: 400, queries: 3 },
       routeA: { enabled: true, points: { nprobe: [16], efSearch: [64] } },
@@ -82,7 +83,7 @@ export function makePlan(quick: boolean, overrides: { n?: number; nq?: number } 
       hnswSq: { partitions: 1, m: 20, efConstruction: 150, ef: [16, 32, 64, 128, 256] },
     },
     vectra: { n: 50_000 },
-    http: { seconds: 10, connections: [1, 16] },
+    http: { seconds: 10, connections: [1, 16], busyPollMicros: 1000 },
     oneshot: { runs: 10 },
     rag: { passages: 570, chunkSize: 400, queries: 100 },
     routeA: { enabled: true, points: { nprobe: [16, 48], efSearch: [64, 128] } },

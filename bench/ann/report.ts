@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fmt } from '../stats.js';
 import { RECALL_TARGET, bestAt, isPeerView, samePoint, seriesById, type RunResult } from './results.js';
 import { checkTargets } from './targets.js';
+import { HTTP_CLIENTS, type ClientTiming, type HttpClientName } from './serving.js';
 import type { PointResult, SeriesResult } from './types.js';
 
 export const START = '<!-- bench:ann:start -->';
@@ -151,18 +152,39 @@ export function renderSection(run: RunResult, plotFiles: readonly string[]): str
     }
     if (run.http !== undefined) {
       const h = run.http;
+      const busy = h.busyPoll;
       lines.push(
         `\`piramid serve\` (its own process) on collection ${h.target.collection}, ${h.target.point.value === null ? '' : `${h.target.point.param} ${h.target.point.value}`}, POST /v1/collections/…/query with the query vector as JSON, k = 10. ` +
-          'Sequential: one request at a time from this process (node:http, one kept-alive socket), every query, latencies measured here. Load: autocannon in this process over the same requests.',
+          'In-process: the engine API in the runner\'s process, on a copy of the same folder, measured in alternation with the HTTP passes (passes of every query; for load, slots of back-to-back queries between autocannon slots). ' +
+          'One request at a time: every query over one kept-alive connection, through node:http and through undici\'s Client (the HTTP engine under Node\'s fetch), latencies measured by the client' +
+          (busy === undefined ? '' : `, and the same to a second server started with \`--busy-poll ${busy.micros}\``) +
+          '. Floor: the same clients against a bare node:http server in another process that answers a canned reply. Load: autocannon in the runner\'s process.',
         '',
       );
+      const sequentialRows = (label: string, clients: Record<HttpClientName, ClientTiming>): string[][] =>
+        HTTP_CLIENTS.map((c) => [`${label}, ${c}`, fmt(clients[c].p50Ms, 3), fmt(clients[c].p99Ms, 3), `+${fmt((clients[c].p50Ms - h.inProcess.p50Ms) * 1000, 0)}`, '', '']);
       lines.push(
         ...table(
-          ['path', 'p50 ms', 'p99 ms', 'mean ms', 'queries/s', 'recall@10', 'errors'],
+          ['path', 'p50 ms', 'p99 ms', 'p50 − in-process, µs', 'queries/s', 'ratio to in-process'],
           [
-            ['in-process (engine API), one thread', fmt(h.inProcess.p50Ms, 3), '', '', fmt(h.inProcess.qps, 0), '', ''],
-            ['HTTP, 1 request at a time', fmt(h.sequential.p50Ms, 3), fmt(h.sequential.p99Ms, 3), '', fmt(h.sequential.qps, 0), fmt(h.sequential.recall, 3), '0'],
-            ...h.load.map((l) => [`HTTP, autocannon ${l.connections} connection${l.connections === 1 ? '' : 's'}`, `${fmt(l.p50Ms, 0)} (whole ms)`, `${fmt(l.p99Ms, 0)} (whole ms)`, fmt(l.meanMs, 3), fmt(l.requestsPerSecond, 0), '', String(l.errors)]),
+            ['in-process (engine API), one thread', fmt(h.inProcess.p50Ms, 3), '', '', fmt(h.inProcess.qps, 0), ''],
+            ...sequentialRows('HTTP, 1 request at a time', h.sequential.clients),
+            ['— the search inside the server (took_ms)', fmt(h.sequential.tookP50Ms, 3), '', `+${fmt((h.sequential.tookP50Ms - h.inProcess.p50Ms) * 1000, 0)}`, '', ''],
+            ...(busy === undefined
+              ? []
+              : [
+                  ...sequentialRows(`HTTP, 1 request at a time, --busy-poll ${busy.micros}`, busy.clients),
+                  ['— the search inside that server (took_ms)', fmt(busy.tookP50Ms, 3), '', `+${fmt((busy.tookP50Ms - h.inProcess.p50Ms) * 1000, 0)}`, '', ''],
+                ]),
+            ...HTTP_CLIENTS.map((c) => [`floor: bare node:http server, ${c}`, fmt(h.floor[c].p50Ms, 3), '', '', '', '']),
+            ...h.load.map((l) => [
+              `HTTP, autocannon ${l.connections} connection${l.connections === 1 ? '' : 's'} (p50/p99 in whole ms)`,
+              fmt(l.p50Ms, 0),
+              fmt(l.p99Ms, 0),
+              '',
+              `${fmt(l.requestsPerSecond, 0)} (in-process ${fmt(l.inProcessQps, 0)})`,
+              `${fmt(l.ratio, 2)}× (median of ${l.rounds} rounds)${l.errors > 0 ? `; ${l.errors} errors` : ''}`,
+            ]),
           ],
         ),
         '',

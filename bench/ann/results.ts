@@ -23,7 +23,7 @@ export interface RunResult {
   /** What was measured again in a later run and merged in (`--merge`). */
   supplements?: string[];
   oneShot?: OneShotResult & { target: Target };
-  http?: HttpResult & { target: Target; inProcess: { p50Ms: number; qps: number } };
+  http?: HttpResult & { target: Target };
   rag?: RagResult;
 }
 

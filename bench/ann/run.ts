@@ -93,7 +93,7 @@ function runWorker(spec: WorkerSpec, timeoutMs: number): Promise<WorkerOutput> {
 }
 
 /** Piramid's fastest collection at recall >= 0.95 (or its most accurate point), for the CLI and HTTP stages. */
-function servingTarget(run: RunResult, artifacts: Record<string, string>): { target: Target; p50Ms: number; qps: number } | undefined {
+function servingTarget(run: RunResult, artifacts: Record<string, string>): { target: Target } | undefined {
   const candidates = (['ivf', 'hnsw'] as const).flatMap((kind) => {
     const s = seriesById(run, `piramid ${kind}`);
     const best = s === undefined ? undefined : bestAt(s);
@@ -106,7 +106,7 @@ function servingTarget(run: RunResult, artifacts: Record<string, string>): { tar
   const c = candidates[0];
   if (c === undefined) return undefined;
   const { param, value } = c.best.point;
-  return { target: { dataDir: c.dataDir, collection: c.collection, indexFile: c.indexFile, point: { param, value } }, p50Ms: c.best.point.single.p50Ms, qps: c.best.point.single.qps };
+  return { target: { dataDir: c.dataDir, collection: c.collection, indexFile: c.indexFile, point: { param, value } } };
 }
 
 /** An earlier run with some of its series (by id) and stages replaced by a later run's. */
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     if (serving !== undefined && !skip.has('http')) {
       try {
         log(`piramid serve on ${serving.target.collection}`);
-        run.http = { ...(await http(plan, data, serving.target, log)), target: serving.target, inProcess: { p50Ms: serving.p50Ms, qps: serving.qps } };
+        run.http = { ...(await http(plan, data, serving.target, log)), target: serving.target };
       } catch (err) {
         run.errors.push(`http: ${err instanceof Error ? err.message : String(err)}`);
       }

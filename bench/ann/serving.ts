@@ -5,11 +5,13 @@
  * (precise latencies, recall checked) and under autocannon with 1 and 16 connections.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startServe } from '../../test/helpers/serve.js';
+import { Client } from 'undici';
+import { Database } from '../../src/index.js';
+import { startServe, type ServeProcess } from '../../test/helpers/serve.js';
 import { median, nowMs, percentile } from '../stats.js';
 import { recallAtK } from './ground-truth.js';
 import { ROOT } from './env.js';
@@ -29,12 +31,27 @@ export interface OneShotResult {
   bareMs: number;
 }
 
+/** How the HTTP passes' clients did: p50/p99 of one request at a time, every query. */
+export interface ClientTiming {
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** node:http (http.request with a kept-alive Agent) and undici's Client (the engine under Node's fetch). */
+export const HTTP_CLIENTS = ['node:http', 'undici'] as const;
+export type HttpClientName = (typeof HTTP_CLIENTS)[number];
+
 export interface HttpResult {
-  /** tookP50Ms: the search as the server timed it (took_ms), without HTTP. */
-  sequential: { p50Ms: number; p99Ms: number; qps: number; recall: number; queries: number; tookP50Ms?: number };
-  /** The same client against a bare node:http server in another process that answers at once. */
-  floor?: { p50Ms: number };
-  load: { connections: number; requestsPerSecond: number; meanMs: number; p50Ms: number; p99Ms: number; errors: number }[];
+  /** The engine in this process, on a copy of the folder, measured in alternation with the HTTP passes. */
+  inProcess: { p50Ms: number; qps: number };
+  /** One request at a time over one kept-alive connection; tookP50Ms: the search as the server timed it. */
+  sequential: { clients: Record<HttpClientName, ClientTiming>; recall: number; queries: number; tookP50Ms: number };
+  /** The same, to a second server started with `--busy-poll <micros>`, in the same alternation. */
+  busyPoll?: { micros: number; clients: Record<HttpClientName, ClientTiming>; tookP50Ms: number };
+  /** The same clients against a bare node:http server in another process that answers at once. */
+  floor: Record<HttpClientName, { p50Ms: number }>;
+  /** autocannon; each round a slot of in-process back-to-back queries, then one of HTTP: ratio per round, median. */
+  load: { connections: number; requestsPerSecond: number; inProcessQps: number; ratio: number; rounds: number; meanMs: number; p50Ms: number; p99Ms: number; errors: number }[];
 }
 
 const searchBody = (target: Target): Record<string, number> =>
@@ -78,15 +95,31 @@ interface QueryAnswer {
   hits: { id: string }[];
 }
 
-export async function http(plan: Plan, data: Dataset, target: Target, log: (line: string) => void): Promise<HttpResult> {
-  const server = await startServe(target.dataDir, ['--log-level', 'warn']);
-  try {
-    const path = `/v1/collections/${target.collection}/query`;
-    const bodies = Array.from({ length: data.nq }, (_, i) => JSON.stringify({ vector: Array.from(data.queries.subarray(i * data.dim, (i + 1) * data.dim)), k: K, ...searchBody(target) }));
-    // node:http with one kept-alive socket: fetch (undici) costs ~1 ms a request on its own here.
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-    const url = new URL(path, server.url);
-    const post = (body: string): Promise<QueryAnswer> =>
+/** Sends one body and resolves with the parsed answer; `close` frees the connection. */
+interface Poster {
+  post: (body: string) => Promise<QueryAnswer>;
+  close: () => Promise<void>;
+}
+
+/** One kept-alive connection to `url` (path included) through either client. */
+function poster(client: HttpClientName, url: URL): Poster {
+  if (client === 'undici') {
+    const connection = new Client(url.origin);
+    const path = url.pathname;
+    return {
+      post: async (body) => {
+        const res = await connection.request({ path, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const text = await res.body.text();
+        if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${text}`);
+        return JSON.parse(text) as QueryAnswer;
+      },
+      close: () => connection.close(),
+    };
+  }
+  // node:http with one kept-alive socket (fetch costs ~1 ms a request on its own here).
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  return {
+    post: (body) =>
       new Promise((resolve, reject) => {
         const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
           let text = '';
@@ -95,88 +128,169 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
         });
         req.on('error', reject);
         req.end(body);
-      });
-    for (let i = 0; i < Math.min(plan.warmup, bodies.length); i++) await post(bodies[i] as string);
-    const p50s: number[] = [];
-    const p99s: number[] = [];
-    const qps: number[] = [];
+      }),
+    close: () => {
+      agent.destroy();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Latencies (ms) of one pass: every item once, one at a time. */
+async function timedPass<T>(items: readonly T[], send: (item: T) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  for (const item of items) {
+    const t = nowMs();
+    await send(item);
+    latencies.push(nowMs() - t);
+  }
+  return latencies;
+}
+
+const timing = (passes: number[][]): ClientTiming => ({ p50Ms: median(passes.map((l) => median(l))), p99Ms: median(passes.map((l) => percentile(l, 99))) });
+
+/**
+ * `piramid serve` on the target folder against the engine in this process on a copy of it, the
+ * two measured in alternation (this machine's speed drifts within minutes: only side-by-side
+ * passes compare like with like). One request at a time through two clients, and to a second
+ * server with `--busy-poll`; then autocannon in slots that alternate with in-process slots.
+ */
+export async function http(plan: Plan, data: Dataset, target: Target, log: (line: string) => void): Promise<HttpResult> {
+  const copy = (suffix: string): string => {
+    const dir = `${target.dataDir}-${suffix}`;
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(target.dataDir, dir, { recursive: true });
+    return dir;
+  };
+  const inProcessDir = copy('in-process');
+  const busyDir = plan.http.busyPollMicros > 0 ? copy('busy-poll') : undefined;
+  const db = await Database.open(inProcessDir);
+  const servers: ServeProcess[] = [];
+  const posters: Poster[] = [];
+  try {
+    const collection = await db.collection(target.collection);
+    const options = { k: K, ...(target.point.value === null ? {} : target.point.param === 'nprobe' ? { nprobe: target.point.value } : { efSearch: target.point.value }) };
+    const queries = Array.from({ length: data.nq }, (_, i) => data.queries.subarray(i * data.dim, (i + 1) * data.dim));
+    const search = (q: Float32Array): Promise<unknown> => collection.search(q, options);
+
+    const server = await startServe(target.dataDir, ['--log-level', 'warn']);
+    servers.push(server);
+    const busy = busyDir === undefined ? undefined : await startServe(busyDir, ['--log-level', 'warn', '--busy-poll', String(plan.http.busyPollMicros)]);
+    if (busy !== undefined) servers.push(busy);
+    const path = `/v1/collections/${target.collection}/query`;
+    const bodies = queries.map((q) => JSON.stringify({ vector: Array.from(q), k: K, ...searchBody(target) }));
+    const connect = (s: ServeProcess): Record<HttpClientName, Poster> => {
+      const pair = { 'node:http': poster('node:http', new URL(path, s.url)), undici: poster('undici', new URL(path, s.url)) };
+      posters.push(pair['node:http'], pair.undici);
+      return pair;
+    };
+    const main = connect(server);
+    const polled = busy === undefined ? undefined : connect(busy);
+
+    const warm = bodies.slice(0, plan.warmup);
+    for (const q of queries.slice(0, plan.warmup)) await search(q);
+    for (const clients of [main, polled]) for (const client of HTTP_CLIENTS) if (clients !== undefined) for (const body of warm) await clients[client].post(body);
+
+    const inProcessPasses: number[][] = [];
+    const mainPasses: Record<HttpClientName, number[][]> = { 'node:http': [], undici: [] };
+    const polledPasses: Record<HttpClientName, number[][]> = { 'node:http': [], undici: [] };
     const took: number[] = [];
+    const polledTook: number[] = [];
     let recall = 0;
     for (let rep = 0; rep < plan.reps; rep++) {
-      const latencies: number[] = [];
-      const tookMs: number[] = [];
-      const found: number[][] = [];
-      const start = nowMs();
-      for (const body of bodies) {
-        const t = nowMs();
-        const answer = await post(body);
-        latencies.push(nowMs() - t);
-        tookMs.push(answer.took_ms);
-        found.push(answer.hits.map((hit) => Number(hit.id)));
+      inProcessPasses.push(await timedPass(queries, search));
+      for (const client of HTTP_CLIENTS) {
+        const found: number[][] = [];
+        mainPasses[client].push(
+          await timedPass(bodies, async (body) => {
+            const answer = await main[client].post(body);
+            took.push(answer.took_ms);
+            found.push(answer.hits.map((hit) => Number(hit.id)));
+          }),
+        );
+        if (rep === 0 && client === 'node:http') recall = recallAtK(found, data.truth, GT_K, K);
+        if (polled !== undefined) {
+          polledPasses[client].push(
+            await timedPass(bodies, async (body) => {
+              polledTook.push((await polled[client].post(body)).took_ms);
+            }),
+          );
+        }
       }
-      qps.push(bodies.length / ((nowMs() - start) / 1000));
-      if (rep === 0) recall = recallAtK(found, data.truth, GT_K, K);
-      p50s.push(median(latencies));
-      p99s.push(percentile(latencies, 99));
-      took.push(median(tookMs));
     }
-    agent.destroy();
-    log(`http sequential: p50 ${median(p50s).toFixed(3)} ms, recall ${recall.toFixed(4)}`);
+    const inProcessP50 = median(inProcessPasses.map((l) => median(l)));
+    const sequential = { clients: { 'node:http': timing(mainPasses['node:http']), undici: timing(mainPasses.undici) }, recall, queries: bodies.length, tookP50Ms: median(took) };
+    log(`http sequential: p50 ${HTTP_CLIENTS.map((c) => `${c} ${sequential.clients[c].p50Ms.toFixed(3)}`).join(', ')} ms; in-process ${inProcessP50.toFixed(3)} ms; recall ${recall.toFixed(4)}`);
+    const busyPoll = polled === undefined ? undefined : { micros: plan.http.busyPollMicros, clients: { 'node:http': timing(polledPasses['node:http']), undici: timing(polledPasses.undici) }, tookP50Ms: median(polledTook) };
+    if (busyPoll !== undefined) log(`http sequential, --busy-poll ${busyPoll.micros}: p50 ${HTTP_CLIENTS.map((c) => `${c} ${busyPoll.clients[c].p50Ms.toFixed(3)}`).join(', ')} ms`);
+
     const requests = bodies.map((body) => ({ method: 'POST' as const, path, headers: { 'content-type': 'application/json' }, body }));
+    const rounds = Math.max(2, Math.round(plan.http.seconds / 2));
+    const slotSeconds = plan.quick ? 1 : 2;
     const load: HttpResult['load'] = [];
     for (const connections of plan.http.connections) {
       await autocannon({ url: server.url, connections, duration: 1, requests });
-      const result = await autocannon({ url: server.url, connections, duration: plan.http.seconds, requests });
-      load.push({ connections, requestsPerSecond: result.requests.average, meanMs: result.latency.mean, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.non2xx });
-      log(`http autocannon ${connections} connections: ${result.requests.average.toFixed(0)} req/s`);
+      const perRound: { rps: number; qps: number; result: autocannon.Result }[] = [];
+      for (let round = 0; round < rounds; round++) {
+        let done = 0;
+        const start = nowMs();
+        while (nowMs() - start < slotSeconds * 1000) await search(queries[done++ % queries.length] as Float32Array);
+        const qps = done / ((nowMs() - start) / 1000);
+        const result = await autocannon({ url: server.url, connections, duration: slotSeconds, requests });
+        perRound.push({ rps: result.requests.average, qps, result });
+      }
+      const byRatio = [...perRound].sort((a, b) => a.rps / a.qps - b.rps / b.qps);
+      const mid = byRatio[Math.floor(byRatio.length / 2)] as (typeof byRatio)[number];
+      load.push({
+        connections,
+        requestsPerSecond: median(perRound.map((r) => r.rps)),
+        inProcessQps: median(perRound.map((r) => r.qps)),
+        ratio: mid.rps / mid.qps,
+        rounds,
+        meanMs: mid.result.latency.mean,
+        p50Ms: mid.result.latency.p50,
+        p99Ms: mid.result.latency.p99,
+        errors: perRound.reduce((sum, r) => sum + r.result.errors + r.result.non2xx, 0),
+      });
+      log(`http autocannon ${connections} connections: ${median(perRound.map((r) => r.rps)).toFixed(0)} req/s, ${(mid.rps / mid.qps).toFixed(2)}× in-process (median of ${rounds} rounds)`);
     }
     const floor = await bareServerFloor(bodies, plan.reps);
-    log(`http floor (bare node:http server, other process): p50 ${floor.p50Ms.toFixed(3)} ms`);
-    return { sequential: { p50Ms: median(p50s), p99Ms: median(p99s), qps: median(qps), recall, queries: bodies.length, tookP50Ms: median(took) }, floor, load };
+    log(`http floor (bare node:http server, other process): p50 ${HTTP_CLIENTS.map((c) => `${c} ${floor[c].p50Ms.toFixed(3)}`).join(', ')} ms`);
+    const inProcessQps = median(inProcessPasses.map((l) => l.length / (l.reduce((a, b) => a + b, 0) / 1000)));
+    return { inProcess: { p50Ms: inProcessP50, qps: inProcessQps }, sequential, ...(busyPoll === undefined ? {} : { busyPoll }), floor, load };
   } finally {
-    await server.stop();
+    for (const p of posters) await p.close();
+    for (const s of servers) await s.stop();
+    await db.close();
+    for (const dir of [inProcessDir, busyDir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /**
  * What one HTTP round trip between two processes costs on this machine before any server work: a
  * node:http server (its own process, as `piramid serve` is) that reads the body and answers a
- * canned 10-hit reply, driven by the same keep-alive client as the sequential pass.
+ * canned 10-hit reply, driven by the same clients as the sequential passes.
  */
-async function bareServerFloor(bodies: readonly string[], reps: number): Promise<{ p50Ms: number }> {
+async function bareServerFloor(bodies: readonly string[], reps: number): Promise<HttpResult['floor']> {
   const script = `import http from 'node:http';
 const reply = JSON.stringify({ took_ms: 0, hits: Array.from({ length: 10 }, (_, i) => ({ id: String(i * 7919), score: 0.5 })) });
 const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(reply); }); });
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));\n`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const clients: Poster[] = [];
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.setEncoding('utf8').once('data', (line: string) => resolve(Number(line.trim())));
       child.once('exit', (code) => reject(new Error(`bare server exited (${code ?? '?'})`)));
     });
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const url = new URL(`http://127.0.0.1:${port}/`);
-    const post = (body: string): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume().on('end', resolve);
-        });
-        req.on('error', reject);
-        req.end(body);
-      });
-    const p50s: number[] = [];
-    for (let rep = 0; rep < reps; rep++) {
-      const latencies: number[] = [];
-      for (const body of bodies) {
-        const t = nowMs();
-        await post(body);
-        latencies.push(nowMs() - t);
-      }
-      p50s.push(median(latencies));
-    }
-    agent.destroy();
-    return { p50Ms: median(p50s) };
+    const passes: Record<HttpClientName, number[][]> = { 'node:http': [], undici: [] };
+    const pair = { 'node:http': poster('node:http', url), undici: poster('undici', url) };
+    clients.push(pair['node:http'], pair.undici);
+    for (let rep = 0; rep < reps; rep++) for (const client of HTTP_CLIENTS) passes[client].push(await timedPass(bodies, (body) => pair[client].post(body)));
+    return { 'node:http': { p50Ms: timing(passes['node:http']).p50Ms }, undici: { p50Ms: timing(passes.undici).p50Ms } };
   } finally {
+    for (const c of clients) await c.close();
     child.kill();
   }
 }

@@ -1,6 +1,7 @@
 /** Issue 7/7's targets, each checked against this run's own measurements. */
 import { fmt } from '../stats.js';
 import { RECALL_TARGET, bestAt, samePoint, seriesById, type RunResult } from './results.js';
+import { HTTP_CLIENTS, type HttpClientName } from './serving.js';
 
 export interface TargetCheck {
   target: string;
@@ -68,28 +69,28 @@ export function checkTargets(run: RunResult): TargetCheck[] {
     });
   }
 
-  // 4-5. HTTP.
+  // 4-5. HTTP, against the engine in the runner's process measured in alternation with it.
   if (run.http !== undefined) {
     const h = run.http;
-    const extra = (h.sequential.p50Ms - h.inProcess.p50Ms) * 1000;
+    const extra = (p50Ms: number): number => (p50Ms - h.inProcess.p50Ms) * 1000;
+    // The target is the server's: each client's own cost shows in its floor (a bare node:http
+    // server, same client). The fastest standard client decides; both are reported.
+    const best = [...HTTP_CLIENTS].sort((a, b) => h.sequential.clients[a].p50Ms - h.sequential.clients[b].p50Ms)[0] as HttpClientName;
+    const busy = h.busyPoll;
     checks.push({
       target: 'HTTP p50 at 1 connection ≤ in-process p50 + 150 µs',
       measured:
-        `${ms(h.sequential.p50Ms)} vs ${ms(h.inProcess.p50Ms)} in-process: +${fmt(extra, 0)} µs` +
-        (h.sequential.tookP50Ms === undefined ? '' : `; the search inside the server (took_ms) ${ms(h.sequential.tookP50Ms)}`) +
-        (h.floor === undefined ? '' : `; a bare node:http server in another process, same client, takes ${ms(h.floor.p50Ms)} per round trip on its own`),
-      met: extra <= 150,
+        `${HTTP_CLIENTS.map((c) => `${c} ${ms(h.sequential.clients[c].p50Ms)} (+${fmt(extra(h.sequential.clients[c].p50Ms), 0)} µs; its floor, a bare node:http server in another process, ${ms(h.floor[c].p50Ms)})`).join(', ')} vs ${ms(h.inProcess.p50Ms)} in-process, measured in alternation` +
+        `; the search inside the server (took_ms) ${ms(h.sequential.tookP50Ms)}` +
+        (busy === undefined ? '' : `; with \`serve --busy-poll ${busy.micros}\`: ${HTTP_CLIENTS.map((c) => `${c} +${fmt(extra(busy.clients[c].p50Ms), 0)} µs`).join(', ')}`),
+      met: extra(h.sequential.clients[best].p50Ms) <= 150,
     });
     const sixteen = h.load.find((l) => l.connections === 16);
     if (sixteen !== undefined) {
-      // Single-thread capacity: the better of a pass's measured rate and 1/p50 (a pass's wall time
-      // also holds the machine's stalls; the harder comparison is the fair one).
-      const single = Math.max(h.inProcess.qps, 1000 / h.inProcess.p50Ms);
-      const ratio = sixteen.requestsPerSecond / single;
       checks.push({
         target: 'HTTP at 16 connections ≥ 1.6× single-thread in-process QPS',
-        measured: `${fmt(sixteen.requestsPerSecond, 0)} req/s vs ${fmt(single, 0)} q/s (max of measured and 1/p50) = ${fmt(ratio, 2)}×`,
-        met: ratio >= 1.6,
+        measured: `${fmt(sixteen.requestsPerSecond, 0)} req/s vs ${fmt(sixteen.inProcessQps, 0)} q/s in-process in alternating ${sixteen.rounds} rounds: ${fmt(sixteen.ratio, 2)}× (median round)`,
+        met: sixteen.ratio >= 1.6,
       });
     }
   }

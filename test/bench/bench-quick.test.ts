@@ -112,9 +112,18 @@ describe('npm run bench -- --quick', { timeout: 240_000 }, () => {
     assert.ok(run.oneShot !== undefined && run.oneShot.cliMs > 0 && run.oneShot.bareMs > 0);
     assert.ok(run.http !== undefined);
     assert.ok(run.http.sequential.recall >= 0 && run.http.sequential.recall <= 1);
-    assert.ok(run.http.floor !== undefined && run.http.floor.p50Ms > 0, 'the bare-server floor is measured beside the HTTP pass');
-    assert.deepEqual(run.http.load.map((l) => l.connections), [1, 16]);
-    for (const l of run.http.load) assert.equal(l.errors, 0);
+    const http = run.http;
+    for (const client of ['node:http', 'undici'] as const) {
+      assert.ok(http.sequential.clients[client].p50Ms > 0, `${client} one request at a time`);
+      assert.ok(http.floor[client].p50Ms > 0, `${client}: the bare-server floor is measured beside the HTTP pass`);
+      assert.ok((http.busyPoll?.clients[client].p50Ms ?? 0) > 0, `${client}: the --busy-poll server is measured beside the default one`);
+    }
+    assert.ok(http.inProcess.p50Ms > 0 && http.inProcess.qps > 0, 'in-process is measured beside the HTTP passes');
+    assert.deepEqual(http.load.map((l) => l.connections), [1, 16]);
+    for (const l of http.load) {
+      assert.equal(l.errors, 0);
+      assert.ok(l.inProcessQps > 0 && l.ratio > 0 && Number.isFinite(l.ratio), 'a ratio against in-process slots of the same rounds');
+    }
     assert.ok(run.rag !== undefined && run.rag.chunks >= run.rag.passages);
   });
 
