@@ -33,4 +33,4 @@ if (!existsSync(installed) || mtime(installed) < mtime(lock)) {
   run(process.execPath, [join(root, 'scripts', 'install-native.mjs')]);
 }
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
-run(process.execPath, [join(root, 'scripts', 'bundle-query.mjs')]);
+run(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')]);
