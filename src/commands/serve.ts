@@ -32,6 +32,7 @@ gracefully: requests in flight finish, indexes are checkpointed, then it exits 0
     'busy-poll': Flags.integer({
       description:
         'After answering, keep polling for the next request for this many microseconds instead of sleeping (0: off). Cuts tens of microseconds off back-to-back requests, at the cost of a busy core while they keep coming; see docs/serve-performance.md.',
+      env: 'PIRAMID_BUSY_POLL',
       default: 0,
       min: 0,
       max: 1_000_000,
