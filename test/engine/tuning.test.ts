@@ -80,6 +80,39 @@ describe('index tuning: auto kind, calibration, knobs', () => {
     await db.close();
   });
 
+  it('ivf without an nlist retrains as it grows (its lists double at ~4× the vectors); an nlist of the user\'s stays', async () => {
+    const dimension = 16;
+    const data = clusteredVectors(12_000, dimension, 60, 11);
+    const queries = clusteredVectors(50, dimension, 60, 11, 1111);
+    const dir = await tempDir();
+    let db = await Database.open(dir);
+    let growing = await db.createCollection('growing', { embedder: 'none', dimension, index: 'ivf' });
+    const fixed = await db.createCollection('fixed', { embedder: 'none', dimension, index: { kind: 'ivf', nlist: 64 } });
+
+    await ingest(growing, data.slice(0, 6000));
+    await ingest(fixed, data.slice(0, 6000));
+    const first = (await growing.stats()).indexState;
+    const firstLists = Number(/^IVF(\d+),/.exec(first)?.[1]);
+    assert.ok(firstLists > 0, first);
+    assert.equal((await fixed.stats()).indexState, 'IVF64,SQfp16');
+
+    await ingest(growing, data.slice(6000), 6000);
+    await ingest(fixed, data.slice(6000), 6000);
+    const grown = (await growing.stats()).indexState;
+    const grownLists = Number(/^IVF(\d+),/.exec(grown)?.[1]);
+    assert.ok(grownLists >= 2 * firstLists, `${first} at 6000 vectors, ${grown} at 12000`);
+    assert.equal(growing.config.index.calibrated?.nlist, grownLists, 'nprobe calibrated again for the new lists');
+    assert.ok((await recall(growing, data, queries)) >= 0.95);
+    assert.equal((await fixed.stats()).indexState, 'IVF64,SQfp16', 'the user chose 64 lists');
+
+    await db.close(); // the retrained index is checkpointed
+    db = await Database.open(dir);
+    growing = await db.collection('growing');
+    assert.equal((await growing.stats()).indexState, grown);
+    assert.equal((await growing.search(data[11_999] as Float32Array, { k: 1 })).hits[0]?.id, 'v11999');
+    await db.close();
+  });
+
   it('auto reaches recall@10 >= 0.95 on GloVe-100 words (cosine)', async () => {
     const words = gloveWords(46_000);
     const data = words.slice(0, 45_000).map((w) => w.vector);

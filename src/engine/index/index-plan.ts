@@ -98,14 +98,16 @@ export function describeIndex(settings: IndexSettings, count: number, dimension?
 
 /**
  * True when the index should be (re)built now: an IVF or auto collection on its interim Flat index
- * has grown enough to train, or an auto collection has grown so that its lists should double
- * (~4× the vectors it was trained on: amortised, each vector is re-added about once more).
+ * has grown enough to train, or one whose list count follows its size (no nlist of the user's) has
+ * grown so that its lists should double (~4× the vectors it was trained on: amortised, each vector
+ * is re-added about once more). Without that, an `ivf` collection filled by a stream of upserts
+ * kept the ~150 lists it trained with at ~6000 vectors, however large it grew.
  */
 export function shouldTrain(settings: IndexSettings, currentDescription: string, count: number, dimension: number, currentNlist?: number): boolean {
   if (settings.kind !== 'ivf' && settings.kind !== 'auto') return false;
   const plan = describeIndex(settings, count, dimension);
   if (currentDescription === 'Flat') return plan.description !== 'Flat';
-  return settings.kind === 'auto' && settings.nlist === undefined && currentNlist !== undefined && (plan.nlist ?? 0) >= 2 * currentNlist;
+  return settings.nlist === undefined && currentNlist !== undefined && (plan.nlist ?? 0) >= 2 * currentNlist;
 }
 
 /** Whether a freshly trained IVF index should have its nprobe calibrated (no nprobe of the user's). */
