@@ -113,6 +113,26 @@ describe('index tuning: auto kind, calibration, knobs', () => {
     await db.close();
   });
 
+  it('auto retrains with twice the lists once it holds ~4× the vectors it trained on, and recalibrates', async () => {
+    // 768 dims: auto leaves Flat past ~5.2k vectors (4M floats), so its lists double at ~23.4k (2√n ≥ 2 × 153).
+    const dimension = 768;
+    const data = clusteredVectors(24_000, dimension, 80, 13);
+    const queries = clusteredVectors(40, dimension, 80, 13, 1313);
+    const dir = await tempDir();
+    const db = await Database.open(dir);
+    const collection = await db.createCollection('auto', { embedder: 'none', dimension });
+    await ingest(collection, data.slice(0, 6000));
+    const first = collection.config.index.calibrated;
+    assert.ok(first !== undefined, (await collection.stats()).indexState);
+    await ingest(collection, data.slice(6000), 6000);
+    const grown = collection.config.index.calibrated;
+    assert.ok(grown !== undefined && grown.nlist >= 2 * first.nlist, `lists ${first.nlist} at 6000 vectors, ${grown?.nlist ?? '?'} at 24000`);
+    assert.equal((await collection.stats()).indexState, `IVF${grown.nlist},SQfp16`);
+    assert.ok(grown.count > first.count);
+    assert.ok((await recall(collection, data, queries)) >= 0.95);
+    await db.close();
+  });
+
   it('auto reaches recall@10 >= 0.95 on GloVe-100 words (cosine)', async () => {
     const words = gloveWords(46_000);
     const data = words.slice(0, 45_000).map((w) => w.vector);
