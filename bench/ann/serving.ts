@@ -225,35 +225,10 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     if (busyPoll !== undefined) log(`http sequential, --busy-poll ${busyPoll.micros}: p50 ${HTTP_CLIENTS.map((c) => `${c} ${busyPoll.clients[c].p50Ms.toFixed(3)}`).join(', ')} ms`);
 
     const requests = bodies.map((body) => ({ method: 'POST' as const, path, headers: { 'content-type': 'application/json' }, body }));
-    const rounds = Math.max(2, Math.round(plan.http.seconds / 2));
-    const slotSeconds = plan.quick ? 1 : 2;
+    let next = 0;
+    const searchNext = (): Promise<unknown> => search(queries[next++ % queries.length] as Float32Array);
     const load: HttpResult['load'] = [];
-    for (const connections of plan.http.connections) {
-      await autocannon({ url: server.url, connections, duration: 1, requests });
-      const perRound: { rps: number; qps: number; result: autocannon.Result }[] = [];
-      for (let round = 0; round < rounds; round++) {
-        let done = 0;
-        const start = nowMs();
-        while (nowMs() - start < slotSeconds * 1000) await search(queries[done++ % queries.length] as Float32Array);
-        const qps = done / ((nowMs() - start) / 1000);
-        const result = await autocannon({ url: server.url, connections, duration: slotSeconds, requests });
-        perRound.push({ rps: result.requests.average, qps, result });
-      }
-      const byRatio = [...perRound].sort((a, b) => a.rps / a.qps - b.rps / b.qps);
-      const mid = byRatio[Math.floor(byRatio.length / 2)] as (typeof byRatio)[number];
-      load.push({
-        connections,
-        requestsPerSecond: median(perRound.map((r) => r.rps)),
-        inProcessQps: median(perRound.map((r) => r.qps)),
-        ratio: mid.rps / mid.qps,
-        rounds,
-        meanMs: mid.result.latency.mean,
-        p50Ms: mid.result.latency.p50,
-        p99Ms: mid.result.latency.p99,
-        errors: perRound.reduce((sum, r) => sum + r.result.errors + r.result.non2xx, 0),
-      });
-      log(`http autocannon ${connections} connections: ${median(perRound.map((r) => r.rps)).toFixed(0)} req/s, ${(mid.rps / mid.qps).toFixed(2)}× in-process (median of ${rounds} rounds)`);
-    }
+    for (const connections of plan.http.connections) load.push(await loadRounds(plan, server.url, connections, requests, searchNext, log));
     const floor = await bareServerFloor(bodies, plan.reps);
     log(`http floor (bare node:http server, other process): p50 ${HTTP_CLIENTS.map((c) => `${c} ${floor[c].p50Ms.toFixed(3)}`).join(', ')} ms`);
     const inProcessQps = median(inProcessPasses.map((l) => l.length / (l.reduce((a, b) => a + b, 0) / 1000)));
@@ -264,6 +239,49 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     await db.close();
     for (const dir of [inProcessDir, busyDir]) if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * autocannon at `connections` against in-process back-to-back queries, in alternating slots (one
+ * of each per round): the ratio of the median round, and medians of both rates.
+ */
+async function loadRounds(
+  plan: Plan,
+  url: string,
+  connections: number,
+  requests: autocannon.Request[],
+  searchOne: () => Promise<unknown>,
+  log: (line: string) => void,
+): Promise<HttpResult['load'][number]> {
+  const rounds = Math.max(2, Math.round(plan.http.seconds / 2));
+  const slotSeconds = plan.quick ? 1 : 2;
+  await autocannon({ url, connections, duration: 1, requests });
+  const perRound: { rps: number; qps: number; result: autocannon.Result }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    let done = 0;
+    const start = nowMs();
+    while (nowMs() - start < slotSeconds * 1000) {
+      await searchOne();
+      done += 1;
+    }
+    const qps = done / ((nowMs() - start) / 1000);
+    const result = await autocannon({ url, connections, duration: slotSeconds, requests });
+    perRound.push({ rps: result.requests.average, qps, result });
+  }
+  const byRatio = [...perRound].sort((a, b) => a.rps / a.qps - b.rps / b.qps);
+  const mid = byRatio[Math.floor(byRatio.length / 2)] as (typeof byRatio)[number];
+  log(`http autocannon ${connections} connections: ${median(perRound.map((r) => r.rps)).toFixed(0)} req/s, ${(mid.rps / mid.qps).toFixed(2)}× in-process (median of ${rounds} rounds)`);
+  return {
+    connections,
+    requestsPerSecond: median(perRound.map((r) => r.rps)),
+    inProcessQps: median(perRound.map((r) => r.qps)),
+    ratio: mid.rps / mid.qps,
+    rounds,
+    meanMs: mid.result.latency.mean,
+    p50Ms: mid.result.latency.p50,
+    p99Ms: mid.result.latency.p99,
+    errors: perRound.reduce((sum, r) => sum + r.result.errors + r.result.non2xx, 0),
+  };
 }
 
 /**
