@@ -1,4 +1,5 @@
-import { Readable, type Writable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { VerifyReport } from '../engine/database.js';
 import type { CompactResult } from '../engine/ops/compact.js';
@@ -12,6 +13,7 @@ import type { RecallBenchJson } from '../engine/bench/recall.js';
 import type { TuningJson } from '../ui/tuning.js';
 import type { StatsJson } from '../ui/stats.js';
 import { EXIT } from '../exit-codes.js';
+import { exchange, responseText } from './http-exchange.js';
 
 /** One model of GET /v1/cache (as `piramid cache list --json`). */
 export interface CacheModelJson {
@@ -115,9 +117,9 @@ export class PiramidClient {
   /** True when GET /healthz answers 200 within `timeoutMs` (never throws). */
   async health(timeoutMs = 2000): Promise<boolean> {
     try {
-      const response = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(timeoutMs) });
-      await response.body?.cancel();
-      return response.ok;
+      const response = await exchange(`${this.url}/healthz`, { method: 'GET', headers: {}, signal: AbortSignal.timeout(timeoutMs) });
+      response.resume();
+      return response.statusCode === 200;
     } catch {
       return false;
     }
@@ -180,29 +182,16 @@ export class PiramidClient {
   }
 
   /**
-   * Streams JSONL (one document a line) to the ingest route: the body is sent as it is produced
-   * (`duplex: 'half'`), and the server writes batches as they arrive.
+   * Streams JSONL (one document a line) to the ingest route: the body is sent as it is produced,
+   * and the server writes batches as they arrive.
    */
   async ingest(name: string, body: StreamBody, query: IngestQuery = {}): Promise<IngestResponseJson> {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query)) if (typeof value === 'string') params.set(key, value);
     const search = params.size === 0 ? '' : `?${params.toString()}`;
-    const encoder = new TextEncoder();
-    const iterator = body[Symbol.asyncIterator]();
-    const stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const next = await iterator.next();
-        if (next.done === true) controller.close();
-        else controller.enqueue(typeof next.value === 'string' ? encoder.encode(next.value) : next.value);
-      },
-      async cancel() {
-        await iterator.return?.();
-      },
-    });
     return this.send<IngestResponseJson>('POST', `/v1/collections/${encodeURIComponent(name)}/ingest${search}`, {
       headers: { 'content-type': 'application/x-ndjson' },
-      body: stream,
-      duplex: 'half',
+      body,
     });
   }
 
@@ -219,15 +208,15 @@ export class PiramidClient {
   async backup(out: Writable, body: { collections?: string[]; include_indexes?: boolean }): Promise<void> {
     const headers: Record<string, string> = { accept: 'application/gzip', 'content-type': 'application/json' };
     if (this.apiKey !== undefined) headers['api-key'] = this.apiKey;
-    let response: Response;
+    let response: IncomingMessage;
     try {
-      response = await fetch(`${this.url}/v1/backup`, { method: 'POST', headers, body: JSON.stringify(body) });
+      response = await exchange(`${this.url}/v1/backup`, { method: 'POST', headers, body: JSON.stringify(body) });
     } catch (err) {
       throw this.connectionError(err);
     }
-    if (!response.ok || response.body === null) throw this.errorFrom(response.status, await response.text(), 'POST /v1/backup');
+    if (response.statusCode !== 200) throw this.errorFrom(response.statusCode ?? 0, await responseText(response), 'POST /v1/backup');
     try {
-      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), out);
+      await pipeline(response, out);
     } catch (err) {
       throw this.connectionError(err);
     }
@@ -240,19 +229,19 @@ export class PiramidClient {
     });
   }
 
-  private async send<T>(method: string, path: string, init: Omit<RequestInit, 'headers'> & { duplex?: 'half'; headers?: Record<string, string> }): Promise<T> {
+  private async send<T>(method: string, path: string, init: { headers?: Record<string, string>; body?: string | StreamBody; signal?: AbortSignal }): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (this.apiKey !== undefined) headers['api-key'] = this.apiKey;
-    let response: Response;
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(`${this.url}${path}`, { ...init, method, headers });
+      const response = await exchange(`${this.url}${path}`, { ...init, method, headers });
+      status = response.statusCode ?? 0;
+      text = await responseText(response);
     } catch (err) {
       throw this.connectionError(err);
     }
-    const text = await response.text().catch((err: unknown) => {
-      throw this.connectionError(err);
-    });
-    if (response.ok) {
+    if (status >= 200 && status < 300) {
       try {
         return JSON.parse(text) as T;
       } catch {
@@ -261,7 +250,7 @@ export class PiramidClient {
         });
       }
     }
-    throw this.errorFrom(response.status, text, `${method} ${path}`);
+    throw this.errorFrom(status, text, `${method} ${path}`);
   }
 
   /** `{"error":{code,message,hint,location}}` to a PiramidError with the same code. */
@@ -300,7 +289,7 @@ export class PiramidClient {
     if (name === 'TimeoutError' || name === 'AbortError') {
       return new PiramidError('IO_ERROR', `The server at ${this.url} did not answer within ${Math.round(this.timeoutMs / 1000)} s.`, { cause: err });
     }
-    const reason = cause?.code ?? cause?.message ?? (err as Error).message;
+    const reason = (err as { code?: string }).code ?? cause?.code ?? cause?.message ?? (err as Error).message;
     return new PiramidError('IO_ERROR', `Cannot reach the piramid server at ${this.url} (${reason}).`, {
       hint: reason === 'ECONNREFUSED' ? 'Is `piramid serve` running there? Start it, or check --url / PIRAMID_URL.' : 'Check --url / PIRAMID_URL and the network.',
       cause: err,
