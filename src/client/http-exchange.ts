@@ -1,7 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 export interface ExchangeOptions {
   method: string;
@@ -28,8 +27,13 @@ export function exchange(url: string, options: ExchangeOptions): Promise<Incomin
       request.end(body);
       return;
     }
-    // A failed or refused upload surfaces as the request's error (or as the server's answer).
-    pipeline(Readable.from(body), request).catch((err: unknown) => request.destroy(err as Error));
+    // pipe, not pipeline: an upload cut short after the server has answered (it refused the
+    // input) must not destroy the socket the answer is being read from. A source that fails
+    // fails the request; a request that fails stops the source.
+    const source = Readable.from(body);
+    source.on('error', (err) => request.destroy(err));
+    request.on('error', () => source.destroy());
+    source.pipe(request);
   });
 }
 

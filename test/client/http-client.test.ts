@@ -74,6 +74,38 @@ describe('PiramidClient over node:http', () => {
     }
   });
 
+  it('reports the server\'s error when it answers before the upload ends, and fails when the source fails', async () => {
+    const server = await serving((_req, res) => {
+      res.statusCode = 400;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error: { code: 'INVALID_INPUT', message: 'line 1: field "vector" must be an array.' } }));
+    });
+    try {
+      async function* slowLines(): AsyncGenerator<string> {
+        for (let i = 0; i < 20; i++) {
+          yield `{"id":"${i}"}\n`;
+          await sleep(5);
+        }
+      }
+      await assert.rejects(new PiramidClient(server.url).ingest('c', slowLines()), (err: unknown) => isPiramidError(err) && err.code === 'INVALID_INPUT' && /line 1/.test(err.message));
+      async function* failing(): AsyncGenerator<string> {
+        yield '{"id":"a"}\n';
+        await sleep(20);
+        throw new Error('the input file went away');
+      }
+      const slowServer = await serving((req, res) => {
+        req.resume().on('end', () => res.end('{}'));
+      });
+      try {
+        await assert.rejects(new PiramidClient(slowServer.url).ingest('c', failing()), (err: unknown) => isPiramidError(err) && /the input file went away/.test(err.message));
+      } finally {
+        await slowServer.close();
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('health is true for 200 and false when nothing listens; unreachable and silent servers are IO_ERRORs naming the URL', async () => {
     const silent = await serving(() => undefined); // accepts, never answers
     const ok = await serving((_req, res) => res.end('{"status":"ok"}'));
