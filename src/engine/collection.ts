@@ -663,6 +663,7 @@ export class Collection {
       throw err;
     }
     this.nextLabel = firstLabel + upserts.length;
+    this.deps.index.settleAppend();
     if (appendFailure !== undefined) throw appendFailure.error;
     await this.deps.index.trainIfDue(this.counts.records, this.nextLabel);
     for (const doc of changed) {

@@ -81,6 +81,35 @@ describe('upserts overlapping their reads and index adds with the commit', () =>
     }
   });
 
+  it('searches between the slices of a large add (as under serve) use the index being filled: no rebuild, no error', { timeout: 120_000 }, async () => {
+    const warnings: string[] = [];
+    const db = await Database.open(await tempDir(), { responsive: true, onWarning: (w) => warnings.push(`${w.code}: ${w.message}`) });
+    try {
+      const c = await db.createCollection('c', { embedder: 'none', dimension: 16, metric: 'cosine', index: 'flat' });
+      const vectors = randomVectors(21_000, 16, 5);
+      await c.upsert(vectors.slice(0, 1000).map((vector, i) => ({ id: `d${i}`, vector })));
+      // 20000 vectors: added to faiss in slices of 4096, the event loop let through between them.
+      const writing = c.upsert(vectors.slice(1000).map((vector, i) => ({ id: `d${1000 + i}`, vector })));
+      let done = false;
+      void writing.then(() => (done = true));
+      let searches = 0;
+      while (!done) {
+        const { hits } = await c.search(vectors[searches % 1000] as Float32Array, { k: 3 });
+        assert.equal(hits[0]?.id, `d${searches % 1000}`);
+        searches += 1;
+        // Requests reach a server as events: let the event loop (the write's slices, LevelDB's
+        // callbacks) run between searches, or this loop of resolved promises would starve it.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await writing;
+      assert.ok(searches > 1, `${searches} searches ran during the write`);
+      assert.deepEqual(warnings, [], 'nothing was rebuilt');
+      assert.equal((await c.search(vectors[20_999] as Float32Array, { k: 1 })).hits[0]?.id, 'd20999');
+    } finally {
+      await db.close();
+    }
+  });
+
   it('after a write refused by a full disk: its vectors are not searchable, and no write is taken until the folder is opened again', async (t) => {
     const disk = await tmpfs(6);
     if ('skip' in disk) return t.skip(disk.skip);

@@ -64,7 +64,12 @@ export class CollectionIndex {
   private savedLabels = -1;
   /** A load or rebuild in flight: concurrent callers wait for it instead of starting another. */
   private pending: Promise<FaissVectorIndex> | undefined;
-  /** The size the index will have when the append in flight has finished. */
+  /**
+   * The size the index has once the write in flight is done: set by append, cleared by
+   * settleAppend once the collection has issued those labels (or by discard). Until then a search
+   * still asks for the labels issued before the write, while the index may hold some or all of
+   * the new ones (faiss adds them while LevelDB commits): that index is the right one to search.
+   */
   private appendTarget: number | undefined;
 
   /** Persists the config when the index changed it (a calibrated nprobe); see persistConfigWith. */
@@ -92,7 +97,7 @@ export class CollectionIndex {
   /** Loads (or rebuilds) the index so that it holds exactly labels 0..nextLabel-1. */
   async ensure(nextLabel: number): Promise<FaissVectorIndex> {
     while (this.pending !== undefined) await this.pending.catch(() => undefined);
-    if (this.index !== undefined && (this.index.size === nextLabel || this.appendTarget === nextLabel)) return this.index;
+    if (this.index !== undefined && (this.index.size === nextLabel || this.appendCovers(this.index.size, nextLabel))) return this.index;
     this.pending = this.load(nextLabel).finally(() => {
       this.pending = undefined;
     });
@@ -154,11 +159,23 @@ export class CollectionIndex {
     return index;
   }
 
+  /** Whether an index of `size` is the one a write in flight is filling from `nextLabel` on. */
+  private appendCovers(size: number, nextLabel: number): boolean {
+    return this.appendTarget !== undefined && nextLabel <= size && size <= this.appendTarget;
+  }
+
+  /** The write whose vectors the last append added has issued its labels (or failed and discarded). */
+  settleAppend(): void {
+    this.appendTarget = undefined;
+  }
+
   /**
-   * Adds vectors that were just committed to LevelDB under labels firstLabel.. in order. faiss
-   * calls are synchronous, so a big batch is added in slices with the event loop let through
-   * between them: a server answers health checks and queries while a large ingest runs (queries
-   * meanwhile see the labels added so far, every one of them committed). Callers serialise appends.
+   * Adds a write's vectors under labels firstLabel.. in order, while LevelDB commits them
+   * (Collection.writeDocuments), then settleAppend once the labels are issued. faiss calls are
+   * synchronous, so under serve a big batch is added in slices with the event loop let through
+   * between them: the server answers health checks and queries while a large ingest runs. Queries
+   * meanwhile search the labels added so far (ensure accepts that index) and skip those whose
+   * records are not committed yet. Callers serialise appends.
    */
   async append(vectors: readonly Float32Array[], firstLabel: number): Promise<void> {
     const index = this.index;
@@ -179,8 +196,6 @@ export class CollectionIndex {
     } catch (err) {
       this.discard();
       throw err;
-    } finally {
-      this.appendTarget = undefined;
     }
   }
 
@@ -247,6 +262,7 @@ export class CollectionIndex {
   /** Forgets the in-memory index; the next use loads or rebuilds it. */
   discard(): void {
     this.index = undefined;
+    this.appendTarget = undefined;
     this.nlist = undefined;
     this.savedLabels = -1;
   }
