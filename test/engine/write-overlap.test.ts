@@ -7,6 +7,28 @@ import { resizeTmpfs, tmpfs } from '../helpers/tmpfs.js';
 import { randomVectors } from '../helpers/vectors.js';
 
 /**
+ * Runs `step(0)`, `step(1)`, ... until `writing` settles (and rethrows its failure); returns how
+ * many steps ran. Steps reach the engine as a server's requests do, as events: the event loop
+ * (the write's slices, LevelDB's callbacks) runs between them, or a loop of resolved promises
+ * could starve the write.
+ */
+async function whileWriting(writing: Promise<unknown>, step: (n: number) => Promise<void>): Promise<number> {
+  let done = false;
+  void writing.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  let n = 0;
+  while (!done) {
+    await step(n);
+    n += 1;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await writing;
+  return n;
+}
+
+/**
  * An upsert reads the registry ahead of its turn and adds its vectors to faiss while LevelDB
  * commits them (Collection.writeDocuments): neither may change what is stored or found.
  */
@@ -63,17 +85,11 @@ describe('upserts overlapping their reads and index adds with the commit', () =>
       const c = await db.createCollection('c', { embedder: 'none', dimension: 16, metric: 'cosine', index: 'flat' });
       const vectors = randomVectors(6000, 16, 3);
       await c.upsert(vectors.slice(0, 1000).map((vector, i) => ({ id: `d${i}`, vector })));
-      const writing = c.upsert(vectors.slice(1000).map((vector, i) => ({ id: `d${1000 + i}`, vector })));
-      let done = false;
-      void writing.then(() => (done = true));
-      let searches = 0;
-      while (!done) {
-        const { hits } = await c.search(vectors[1000 + (searches % 5000)] as Float32Array, { k: 5 });
+      const searches = await whileWriting(c.upsert(vectors.slice(1000).map((vector, i) => ({ id: `d${1000 + i}`, vector }))), async (n) => {
+        const { hits } = await c.search(vectors[1000 + (n % 5000)] as Float32Array, { k: 5 });
         const found = await c.get(hits.map((h) => h.id));
         assert.ok(found.every((record) => record !== undefined), 'every hit is a stored record');
-        searches += 1;
-      }
-      await writing;
+      });
       assert.ok(searches > 0);
       assert.equal((await c.stats()).count, 6000);
     } finally {
@@ -89,19 +105,10 @@ describe('upserts overlapping their reads and index adds with the commit', () =>
       const vectors = randomVectors(21_000, 16, 5);
       await c.upsert(vectors.slice(0, 1000).map((vector, i) => ({ id: `d${i}`, vector })));
       // 20000 vectors: added to faiss in slices of 4096, the event loop let through between them.
-      const writing = c.upsert(vectors.slice(1000).map((vector, i) => ({ id: `d${1000 + i}`, vector })));
-      let done = false;
-      void writing.then(() => (done = true));
-      let searches = 0;
-      while (!done) {
-        const { hits } = await c.search(vectors[searches % 1000] as Float32Array, { k: 3 });
-        assert.equal(hits[0]?.id, `d${searches % 1000}`);
-        searches += 1;
-        // Requests reach a server as events: let the event loop (the write's slices, LevelDB's
-        // callbacks) run between searches, or this loop of resolved promises would starve it.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      await writing;
+      const searches = await whileWriting(c.upsert(vectors.slice(1000).map((vector, i) => ({ id: `d${1000 + i}`, vector }))), async (n) => {
+        const { hits } = await c.search(vectors[n % 1000] as Float32Array, { k: 3 });
+        assert.equal(hits[0]?.id, `d${n % 1000}`);
+      });
       assert.ok(searches > 1, `${searches} searches ran during the write`);
       assert.deepEqual(warnings, [], 'nothing was rebuilt');
       assert.equal((await c.search(vectors[20_999] as Float32Array, { k: 1 })).hits[0]?.id, 'd20999');
