@@ -20,7 +20,7 @@ import { MetricType, loadFaissNative } from '../src/engine/index/faiss-native.js
 import { DEFAULT_EF_SEARCH } from '../src/engine/index/index-plan.js';
 import { packIndexVectors } from '../src/engine/vectors.js';
 import { clusteredVectors } from '../test/helpers/vectors.js';
-import { fmt, median, nowMs, percentile } from './stats.js';
+import { fmt, median, nowMs, percentile, timedPass } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,13 +56,7 @@ function searchLatencies(search: (i: number) => unknown): number[] {
 
 async function asyncLatencies(search: (q: Float32Array) => Promise<unknown>): Promise<number[]> {
   for (let i = 0; i < 20; i++) await search(queries[i % queries.length] as Float32Array);
-  const out: number[] = [];
-  for (const q of queries) {
-    const start = nowMs();
-    await search(q);
-    out.push(nowMs() - start);
-  }
-  return out;
+  return timedPass(queries, search);
 }
 
 function oneShot(args: string[]): number[] {

@@ -15,3 +15,14 @@ export const median = (samples: readonly number[]): number => percentile(samples
 export function fmt(value: number, digits = 2): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
 }
+
+/** Latencies (ms) of one pass: every item once, one at a time. */
+export async function timedPass<T>(items: readonly T[], send: (item: T) => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  for (const item of items) {
+    const t = nowMs();
+    await send(item);
+    latencies.push(nowMs() - t);
+  }
+  return latencies;
+}

@@ -12,7 +12,7 @@ import autocannon from 'autocannon';
 import { Client } from 'undici';
 import { Database } from '../../src/index.js';
 import { startServe, type ServeProcess } from '../../test/helpers/serve.js';
-import { median, nowMs, percentile } from '../stats.js';
+import { median, nowMs, percentile, timedPass } from '../stats.js';
 import { recallAtK } from './ground-truth.js';
 import { ROOT } from './env.js';
 import type { Plan } from './plan.js';
@@ -136,16 +136,8 @@ function poster(client: HttpClientName, url: URL): Poster {
   };
 }
 
-/** Latencies (ms) of one pass: every item once, one at a time. */
-async function timedPass<T>(items: readonly T[], send: (item: T) => Promise<unknown>): Promise<number[]> {
-  const latencies: number[] = [];
-  for (const item of items) {
-    const t = nowMs();
-    await send(item);
-    latencies.push(nowMs() - t);
-  }
-  return latencies;
-}
+/** One value per client. */
+const byClient = <T>(make: (client: HttpClientName) => T): Record<HttpClientName, T> => ({ 'node:http': make('node:http'), undici: make('undici') });
 
 const timing = (passes: number[][]): ClientTiming => ({ p50Ms: median(passes.map((l) => median(l))), p99Ms: median(passes.map((l) => percentile(l, 99))) });
 
@@ -180,7 +172,7 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     const path = `/v1/collections/${target.collection}/query`;
     const bodies = queries.map((q) => JSON.stringify({ vector: Array.from(q), k: K, ...searchBody(target) }));
     const connect = (s: ServeProcess): Record<HttpClientName, Poster> => {
-      const pair = { 'node:http': poster('node:http', new URL(path, s.url)), undici: poster('undici', new URL(path, s.url)) };
+      const pair = byClient((client) => poster(client, new URL(path, s.url)));
       posters.push(pair['node:http'], pair.undici);
       return pair;
     };
@@ -192,8 +184,8 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     for (const clients of [main, polled]) for (const client of HTTP_CLIENTS) if (clients !== undefined) for (const body of warm) await clients[client].post(body);
 
     const inProcessPasses: number[][] = [];
-    const mainPasses: Record<HttpClientName, number[][]> = { 'node:http': [], undici: [] };
-    const polledPasses: Record<HttpClientName, number[][]> = { 'node:http': [], undici: [] };
+    const mainPasses = byClient((): number[][] => []);
+    const polledPasses = byClient((): number[][] => []);
     const took: number[] = [];
     const polledTook: number[] = [];
     let recall = 0;
@@ -219,9 +211,9 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
       }
     }
     const inProcessP50 = median(inProcessPasses.map((l) => median(l)));
-    const sequential = { clients: { 'node:http': timing(mainPasses['node:http']), undici: timing(mainPasses.undici) }, recall, queries: bodies.length, tookP50Ms: median(took) };
+    const sequential = { clients: byClient((c) => timing(mainPasses[c])), recall, queries: bodies.length, tookP50Ms: median(took) };
     log(`http sequential: p50 ${HTTP_CLIENTS.map((c) => `${c} ${sequential.clients[c].p50Ms.toFixed(3)}`).join(', ')} ms; in-process ${inProcessP50.toFixed(3)} ms; recall ${recall.toFixed(4)}`);
-    const busyPoll = polled === undefined ? undefined : { micros: plan.http.busyPollMicros, clients: { 'node:http': timing(polledPasses['node:http']), undici: timing(polledPasses.undici) }, tookP50Ms: median(polledTook) };
+    const busyPoll = polled === undefined ? undefined : { micros: plan.http.busyPollMicros, clients: byClient((c) => timing(polledPasses[c])), tookP50Ms: median(polledTook) };
     if (busyPoll !== undefined) log(`http sequential, --busy-poll ${busyPoll.micros}: p50 ${HTTP_CLIENTS.map((c) => `${c} ${busyPoll.clients[c].p50Ms.toFixed(3)}`).join(', ')} ms`);
 
     const requests = bodies.map((body) => ({ method: 'POST' as const, path, headers: { 'content-type': 'application/json' }, body }));
@@ -302,11 +294,11 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));\n`;
       child.once('exit', (code) => reject(new Error(`bare server exited (${code ?? '?'})`)));
     });
     const url = new URL(`http://127.0.0.1:${port}/`);
-    const passes: Record<HttpClientName, number[][]> = { 'node:http': [], undici: [] };
-    const pair = { 'node:http': poster('node:http', url), undici: poster('undici', url) };
+    const passes = byClient((): number[][] => []);
+    const pair = byClient((client) => poster(client, url));
     clients.push(pair['node:http'], pair.undici);
     for (let rep = 0; rep < reps; rep++) for (const client of HTTP_CLIENTS) passes[client].push(await timedPass(bodies, (body) => pair[client].post(body)));
-    return { 'node:http': { p50Ms: timing(passes['node:http']).p50Ms }, undici: { p50Ms: timing(passes.undici).p50Ms } };
+    return byClient((c) => ({ p50Ms: timing(passes[c]).p50Ms }));
   } finally {
     for (const c of clients) await c.close();
     child.kill();

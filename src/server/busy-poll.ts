@@ -5,8 +5,8 @@ import type { Server } from 'node:http';
  * in flight, the event loop keeps polling its sockets (a chain of setImmediate, so libuv's poll
  * waits 0 ms) instead of sleeping in epoll. A client that sends its next request within the
  * window then finds the server awake: no wake-up for the kernel to deliver, and the client's own
- * send returns sooner. Measured on this 2-core VM, one connection, 340k × 100 IVF: ~30-50 µs off
- * a ~600 µs round trip. The price is a core kept busy while requests keep coming closer together
+ * send returns sooner. Measured on this 2-core VM, one connection, 340k × 100 IVF: ~60-75 µs off
+ * a ~600 µs round trip (docs/serve-performance.md). The price is a core kept busy while requests keep coming closer together
  * than the window; an idle server sleeps as before, and with requests in flight nothing spins
  * (their work, on this thread or in the thread pool, needs the core).
  *
