@@ -81,6 +81,19 @@ describe('Qdrant-compatible API with the real @qdrant/js-client-rest', () => {
     assert.match(manhattan.data.status.error, /Manhattan/);
   });
 
+  it('accepts Qdrant vector datatypes, stores them exactly, and refuses unknown ones by field', async () => {
+    // uint8 values are exact in float32: they come back as given.
+    assert.equal(await qdrant.createCollection('u8', { vectors: { size: 4, distance: 'Euclid', datatype: 'uint8' } }), true);
+    await qdrant.upsert('u8', { wait: true, points: [{ id: 1, vector: [0, 17, 200, 255] }] });
+    const [point] = await qdrant.retrieve('u8', { ids: [1], with_vector: true });
+    assert.deepEqual(point?.vector, [0, 17, 200, 255]);
+    const unknown = await rejection(qdrant.createCollection('i4', { vectors: { size: 4, distance: 'Dot', datatype: 'int4' as 'uint8' } }));
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.data.status.error, /vectors\.datatype: "int4"/);
+    assert.deepEqual(await qdrant.collectionExists('i4'), { exists: false });
+    await qdrant.deleteCollection('u8');
+  });
+
   it('upserts 1000 points (integer and UUID ids) and counts them', async () => {
     for (let i = 0; i < points.length; i += 250) {
       const result = await qdrant.upsert('q', { wait: true, points: points.slice(i, i + 250) });

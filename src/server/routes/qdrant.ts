@@ -126,6 +126,17 @@ function refuse(body: Record<string, unknown>, fields: readonly string[]): void 
   }
 }
 
+/** Qdrant's vector datatypes: every float16 and uint8 value is exact in float32, which is what Piramid stores. */
+const QDRANT_DATATYPES: readonly unknown[] = ['float32', 'float16', 'uint8'];
+
+/** Accepts Qdrant's `vectors.datatype` (stored as float32 whatever it says); a value Qdrant does not know is a 400. */
+function checkDatatype(datatype: unknown): void {
+  if (datatype === undefined || datatype === null || QDRANT_DATATYPES.includes(datatype)) return;
+  throw new PiramidError('INVALID_ARGUMENT', `vectors.datatype: ${JSON.stringify(datatype)} is not a Qdrant datatype; use float32, float16 or uint8 (each is stored as float32).`, {
+    location: { field: 'vectors.datatype' },
+  });
+}
+
 function vectorOf(value: unknown, field: string): number[] {
   if (Array.isArray(value) && value.length > 0 && value.every((x) => typeof x === 'number' && Number.isFinite(x))) return value as number[];
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
@@ -289,6 +300,7 @@ export const qdrantRoutes: FastifyPluginAsyncTypebox<QdrantRoutesOptions> = asyn
       }
       const params = vectors as Static<typeof VectorParams>;
       refuse(vectors, ['multivector_config']);
+      checkDatatype(vectors.datatype);
       const metric = DISTANCE_TO_METRIC[params.distance];
       if (metric === undefined) {
         throw new PiramidError('INVALID_ARGUMENT', `vectors.distance: "${params.distance}" is not supported; use Cosine, Dot or Euclid.`, { location: { field: 'vectors.distance' } });
