@@ -1,6 +1,6 @@
 import { PiramidError, type ErrorLocation } from './errors.js';
 import type { Metadata } from './types.js';
-import { finiteFloat32Copy, toFloat32Vector } from './vectors.js';
+import { finiteFloat32Copy, finiteNumbersCopy, toFloat32Vector } from './vectors.js';
 
 /** A document that passed validation: vector checked against the collection's dimension. */
 export interface ValidDocument {
@@ -61,7 +61,7 @@ export function parseDocument(value: unknown, dimension: number | undefined, whe
   if (vector !== undefined) {
     const length = Array.isArray(vector) ? vector.length : undefined;
     const expected = dimension ?? length ?? 0;
-    parsedVector = finiteFloat32Copy(vector, expected) ?? toFloat32Vector(vector, expected, fieldLocation(where, prefix, 'vector'));
+    parsedVector = finiteFloat32Copy(vector, expected) ?? finiteNumbersCopy(vector, expected) ?? toFloat32Vector(vector, expected, fieldLocation(where, prefix, 'vector'));
   }
   return {
     id: id as string | undefined,
