@@ -1,5 +1,6 @@
 import type { Database } from '../engine/database.js';
-import { PiramidError } from '../engine/errors.js';
+import { PiramidError, isPiramidError } from '../engine/errors.js';
+import { decodeVectorBase64 } from '../engine/vector-base64.js';
 import { parseFilter, type Filter } from '../engine/query/filter.js';
 import { parseWhere } from '../engine/query/where.js';
 import type { QueryPlan } from '../engine/query/planner.js';
@@ -9,7 +10,7 @@ import type { SearchHit, SearchMode, SearchOptions } from '../engine/types.js';
 export interface QuerySpec {
   collection: string;
   text?: string;
-  vector?: number[];
+  vector?: number[] | Float32Array;
   k: number;
   offset?: number;
   scoreThreshold?: number;
@@ -73,11 +74,21 @@ export function filterFrom(where: string | undefined, filterJson: string | undef
   return parseFilter(value);
 }
 
-/** A `--vector` argument: a JSON array of numbers. */
-export function vectorFrom(text: string, what = '--vector'): number[] {
+/** A `--vector` argument: a JSON array of numbers, or base64 of little-endian float32 values. */
+export function vectorFrom(text: string, what = '--vector'): number[] | Float32Array {
+  const given = text.trim();
+  if (!given.startsWith('[')) {
+    try {
+      return decodeVectorBase64(given, {});
+    } catch (err) {
+      throw new PiramidError('INVALID_ARGUMENT', `${what} is neither a JSON array nor base64 float32 (${isPiramidError(err) ? err.message : String(err)})`, {
+        hint: 'Example: --vector "[0.1, 0.2, 0.3]"',
+      });
+    }
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(given);
   } catch {
     throw new PiramidError('INVALID_ARGUMENT', `${what} is not valid JSON.`, { hint: 'Example: --vector "[0.1, 0.2, 0.3]"' });
   }

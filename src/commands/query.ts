@@ -38,7 +38,7 @@ line of stdin with JSONL results in a pipe.`;
   static override flags = {
     collection: collectionFlag,
     k: Flags.integer({ char: 'k', description: 'Number of hits.', default: DEFAULT_K, min: 1, max: 10_000 }),
-    vector: Flags.string({ description: 'Query vector as a JSON array, instead of (or, in hybrid mode, beside) text.' }),
+    vector: Flags.string({ description: 'Query vector as a JSON array, or base64 of little-endian float32 values; instead of (or, in hybrid mode, beside) text.' }),
     where: Flags.string({ char: 'w', description: 'Metadata filter, e.g. \'lang = "en" and year >= 2020 and tag in ("a","b")\'.' }),
     filter: Flags.string({ description: 'Metadata filter as Qdrant filter JSON ({"must": [...]}).' }),
     mode: Flags.string({ char: 'm', description: 'vector, keyword (BM25) or hybrid (both, fused).', options: [...SEARCH_MODES], default: 'vector' }),
@@ -151,7 +151,9 @@ function lineSpec(base: QuerySpec, text: string, where: { file: string; line: nu
   delete spec.text;
   delete spec.vector;
   if (typeof value.text === 'string') spec.text = value.text;
-  if (value.vector !== undefined) spec.vector = vectorFrom(JSON.stringify(value.vector), `${where.file} line ${where.line} vector`);
+  if (value.vector !== undefined) {
+    spec.vector = vectorFrom(typeof value.vector === 'string' ? value.vector : JSON.stringify(value.vector), `${where.file} line ${where.line} vector`);
+  }
   if (typeof value.k === 'number') spec.k = value.k;
   if (typeof value.mode === 'string') spec.mode = value.mode as SearchMode;
   if (typeof value.where === 'string') spec.filter = parseWhere(value.where);

@@ -1,5 +1,6 @@
 import { PiramidError, type ErrorLocation } from './errors.js';
 import type { Metadata } from './types.js';
+import { decodeVectorBase64 } from './vector-base64.js';
 import { finiteFloat32Copy, finiteNumbersCopy, toFloat32Vector } from './vectors.js';
 
 /** A document that passed validation: vector checked against the collection's dimension. */
@@ -59,9 +60,10 @@ export function parseDocument(value: unknown, dimension: number | undefined, whe
   }
   let parsedVector: Float32Array | undefined;
   if (vector !== undefined) {
-    const length = Array.isArray(vector) ? vector.length : undefined;
+    const given = typeof vector === 'string' ? decodeVectorBase64(vector, () => fieldLocation(where, prefix, 'vector')) : vector;
+    const length = Array.isArray(given) || given instanceof Float32Array ? given.length : undefined;
     const expected = dimension ?? length ?? 0;
-    parsedVector = finiteFloat32Copy(vector, expected) ?? finiteNumbersCopy(vector, expected) ?? toFloat32Vector(vector, expected, fieldLocation(where, prefix, 'vector'));
+    parsedVector = finiteFloat32Copy(given, expected) ?? finiteNumbersCopy(given, expected) ?? toFloat32Vector(given, expected, fieldLocation(where, prefix, 'vector'));
   }
   return {
     id: id as string | undefined,

@@ -107,7 +107,8 @@ export interface CreateCollectionOptions {
 export interface DocumentInput {
   id?: string;
   text?: string;
-  vector?: ArrayLike<number>;
+  /** Numbers, or base64 of little-endian float32 values (as OpenAI's `encoding_format: "base64"` gives them). */
+  vector?: ArrayLike<number> | string;
   metadata?: Metadata;
 }
 

@@ -53,6 +53,11 @@ export const CollectionParams = Type.Object(
 
 const Metadata = Type.Record(Type.String(), Type.Unknown(), { description: 'Any JSON object.' });
 const Vector = Type.Array(Type.Number(), { minItems: 1, description: 'Vector of the collection dimension.' });
+/** A vector in a request: numbers, or base64 of little-endian float32 values (OpenAI's `encoding_format: "base64"`). */
+const VectorInput = Type.Union([
+  Vector,
+  Type.String({ minLength: 1, description: 'Base64 of the little-endian float32 values (as OpenAI returns embeddings with encoding_format "base64"): a quarter of the bytes, ~10x cheaper to read.' }),
+]);
 
 export const StatsSchema = Type.Object(
   {
@@ -108,7 +113,7 @@ const DocumentInput = Type.Object(
   {
     id: Type.Optional(Type.String({ minLength: 1 })),
     text: Type.Optional(Type.String()),
-    vector: Type.Optional(Vector),
+    vector: Type.Optional(VectorInput),
     metadata: Type.Optional(Metadata),
   },
   closed,
@@ -196,7 +201,7 @@ export const DropResponse = Type.Object({ dropped: Type.String() });
 export const QueryBody = Type.Object(
   {
     text: Type.Optional(Type.String({ minLength: 1, description: 'Query text (embedded with the collection model; BM25 terms in keyword/hybrid).' })),
-    vector: Type.Optional(Vector),
+    vector: Type.Optional(VectorInput),
     k: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 })),
     offset: Type.Optional(Type.Integer({ minimum: 0 })),
     score_threshold: Type.Optional(Type.Number()),

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Database } from '../../src/index.js';
+import { encodeVectorBase64 } from '../../src/engine/vector-base64.js';
 import { fixture, parseJson, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -124,6 +126,49 @@ describe('CLI with vectors supplied (no model)', () => {
     const summary = parseJson<{ added: number; skipped: number; errors: { location: { line: number; field: string }; code: string }[] }>(result);
     assert.deepEqual([summary.added, summary.skipped], [2, 1]);
     assert.deepEqual(summary.errors.map((e) => [e.location.line, e.location.field, e.code]), [[3, 'vector', 'DIMENSION_MISMATCH']]);
+  });
+
+  it('takes vectors as base64 float32 in JSONL, --vector and --queries, answering as with numbers', async () => {
+    const dataDir = await tempDir();
+    const lines = (await readFile(fixture('vectors-4d.jsonl'), 'utf8')).trimEnd().split('\n');
+    const asBase64 = lines.map((line) => {
+      const doc = JSON.parse(line) as { vector: number[] };
+      return JSON.stringify({ ...doc, vector: encodeVectorBase64(doc.vector) });
+    });
+    const numbers = await runCli(['ingest', fixture('vectors-4d.jsonl'), '-c', 'numbers', '--json'], { dataDir });
+    assert.equal(numbers.code, 0, numbers.stderr);
+    const base64 = await runCli(['ingest', '-', '-c', 'base64', '--json'], { dataDir, stdin: `${asBase64.join('\n')}\n` });
+    assert.equal(base64.code, 0, base64.stderr);
+    assert.equal(parseJson<{ added: number }>(base64).added, lines.length);
+
+    const query = [0.2, 0.9, 0.1, 0.3];
+    const hitsOf = async (collection: string, vector: string): Promise<QueryJson['hits']> => {
+      const result = await runCli(['query', '--vector', vector, '-c', collection, '-k', '5', '--json'], { dataDir });
+      assert.equal(result.code, 0, result.stderr);
+      return parseJson<QueryJson>(result).hits;
+    };
+    const expected = await hitsOf('numbers', JSON.stringify(query));
+    assert.equal(expected.length, 5);
+    assert.deepEqual(await hitsOf('base64', JSON.stringify(query)), expected);
+    assert.deepEqual(await hitsOf('numbers', encodeVectorBase64(query)), expected);
+
+    const queries = join(dataDir, 'queries.jsonl');
+    await writeFile(queries, `${JSON.stringify({ id: 'q1', vector: encodeVectorBase64(query), k: 5 })}\n`);
+    const batch = await runCli(['query', '-c', 'base64', '--queries', queries], { dataDir });
+    assert.equal(batch.code, 0, batch.stderr);
+    assert.deepEqual((JSON.parse(batch.stdout) as { hits: QueryJson['hits'] }).hits.map((h) => h.id), expected.map((h) => h.id));
+
+    // Bad base64 is named by line and field; what came before it is kept.
+    const bad = `${asBase64[0] ?? ''}\n{"id":"b","vector":"not base64!"}\n`;
+    const refused = await runCli(['ingest', '-', '-c', 'fresh', '--json'], { dataDir, stdin: bad });
+    assert.equal(refused.code, 4);
+    const error = parseJson<ErrorJson>(refused).error;
+    assert.deepEqual([error.code, error.location?.line, error.location?.field], ['INVALID_INPUT', 2, 'vector']);
+    assert.match(error.message, /not base64/);
+    assert.equal(parseJson<InfoJson>(await runCli(['info', 'fresh', '--json'], { dataDir })).count, 1);
+    const badFlag = await runCli(['query', '--vector', 'AAAA!', '-c', 'base64'], { dataDir });
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /--vector is neither a JSON array nor base64 float32/);
   });
 
   it('reads JSONL from stdin', async () => {

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { encodeVectorBase64 } from '../../src/engine/vector-base64.js';
 import { startServer, type TestServer } from './helpers.js';
+
+/** As stored: float32, shown to 6 decimals. */
+const asFloat32 = (v: number[]): number[] => v.map((x) => Math.round(Math.fround(x) * 1e6) / 1e6);
 
 describe('native REST API', () => {
   let server: TestServer;
@@ -33,6 +37,37 @@ describe('native REST API', () => {
     assert.equal(dropped.status, 200);
     assert.deepEqual(dropped.json, { dropped: 'gone' });
     assert.equal((await call('GET', '/v1/collections/gone')).status, 404);
+  });
+
+  it('takes vectors as base64 float32 in upserts and queries, with the same answers as numbers', async () => {
+    const { call } = server;
+    await call('PUT', '/v1/collections/b64', { embedder: 'none', dimension: 3, index: 'flat' });
+    const vectors = [[0.9, 0.1, 0.2], [0.1, 0.8, 0.3], [0.2, 0.2, 0.95], [0.5, 0.5, 0.1]];
+    const put = await call('PUT', '/v1/collections/b64/documents', {
+      documents: vectors.map((v, i) => ({ id: `d${i}`, vector: i % 2 === 0 ? encodeVectorBase64(v) : v })),
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.json));
+    const got = await call('POST', '/v1/collections/b64/documents/get', { ids: ['d0', 'd2'], with_vector: true });
+    assert.deepEqual(got.json.documents.map((d: { vector: number[] }) => d.vector.map((x) => Math.round(x * 1e6) / 1e6)), [
+      asFloat32(vectors[0] as number[]),
+      asFloat32(vectors[2] as number[]),
+    ]);
+    const query = [0.3, 0.6, 0.4];
+    const asNumbers = await call('POST', '/v1/collections/b64/query', { vector: query, k: 4 });
+    const asBase64 = await call('POST', '/v1/collections/b64/query', { vector: encodeVectorBase64(query), k: 4 });
+    assert.equal(asBase64.status, 200, JSON.stringify(asBase64.json));
+    assert.deepEqual(asBase64.json.hits, asNumbers.json.hits);
+    assert.equal(asNumbers.json.hits.length, 4);
+
+    const notBase64 = await call('POST', '/v1/collections/b64/query', { vector: 'not base64!', k: 1 });
+    assert.equal(notBase64.status, 400);
+    assert.match(notBase64.json.error.message, /not base64/);
+    assert.equal(notBase64.json.error.location.field, 'vector');
+    const wrongSize = await call('PUT', '/v1/collections/b64/documents', { documents: [{ id: 'x', vector: encodeVectorBase64([1, 2]) }] });
+    assert.equal(wrongSize.status, 400);
+    assert.equal(wrongSize.json.error.code, 'DIMENSION_MISMATCH');
+    assert.match(wrongSize.json.error.location.field, /documents\[0\]\.vector/);
+    assert.deepEqual((await call('POST', '/v1/collections/b64/documents/get', { ids: ['x'] })).json.not_found, ['x']);
   });
 
   it('upserts, gets, counts and deletes documents', async () => {

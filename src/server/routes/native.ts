@@ -14,6 +14,7 @@ import { parseWhere } from '../../engine/query/where.js';
 import type { PayloadIndexKind } from '../../engine/store/payload-index.js';
 import type { CreateCollectionOptions, DocumentInput, IndexSettings } from '../../engine/types.js';
 import { DEFAULT_CHUNKING } from '../../engine/document-plan.js';
+import { decodeVectorBase64 } from '../../engine/vector-base64.js';
 import { statsJson } from '../../ui/stats.js';
 import { HttpError } from '../errors.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -337,7 +338,7 @@ export const nativeRoutes: FastifyPluginAsyncTypebox<NativeRoutesOptions> = asyn
 export function querySpec(collection: string, body: QueryBody): QuerySpec {
   const spec: QuerySpec = { collection, k: body.k ?? 10 };
   if (body.text !== undefined) spec.text = body.text;
-  if (body.vector !== undefined) spec.vector = body.vector;
+  if (body.vector !== undefined) spec.vector = typeof body.vector === 'string' ? decodeVectorBase64(body.vector, { field: 'vector' }) : body.vector;
   if (body.offset !== undefined) spec.offset = body.offset;
   if (body.score_threshold !== undefined) spec.scoreThreshold = body.score_threshold;
   if (body.mode !== undefined) spec.mode = body.mode;
