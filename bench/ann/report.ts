@@ -154,9 +154,9 @@ export function renderSection(run: RunResult, plotFiles: readonly string[]): str
       const h = run.http;
       const busy = h.busyPoll;
       lines.push(
-        `\`piramid serve\` (its own process) on collection ${h.target.collection}, ${h.target.point.value === null ? '' : `${h.target.point.param} ${h.target.point.value}`}, POST /v1/collections/…/query with the query vector as JSON, k = 10. ` +
+        `\`piramid serve\` (its own process) on collection ${h.target.collection}, ${h.target.point.value === null ? '' : `${h.target.point.param} ${h.target.point.value}`}, POST /v1/collections/…/query, k = 10. ` +
           'In-process: the engine API in the runner\'s process, on a copy of the same folder, measured in alternation with the HTTP passes (passes of every query; for load, slots of back-to-back queries between autocannon slots). ' +
-          'One request at a time: every query over one kept-alive connection, through node:http and through undici\'s Client (the HTTP engine under Node\'s fetch), latencies measured by the client' +
+          'One request at a time: every query over one kept-alive connection, through node:http and through undici\'s Client (the HTTP engine under Node\'s fetch), and through undici with the vector as base64 float32 instead of JSON numbers; latencies measured by the client' +
           (busy === undefined ? '' : `, and the same to a second server started with \`--busy-poll ${busy.micros}\``) +
           '. Floor: the same clients against a bare node:http server in another process that answers a canned reply. Load: autocannon in the runner\'s process.',
         '',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Client } from 'undici';
 import { Database } from '../../src/index.js';
+import { encodeVectorBase64 } from '../../src/engine/vector-base64.js';
 import { startServe, type ServeProcess } from '../../test/helpers/serve.js';
 import { median, nowMs, percentile, timedPass } from '../stats.js';
 import { recallAtK } from './ground-truth.js';
@@ -37,8 +38,11 @@ export interface ClientTiming {
   p99Ms: number;
 }
 
-/** node:http (http.request with a kept-alive Agent) and undici's Client (the engine under Node's fetch). */
-export const HTTP_CLIENTS = ['node:http', 'undici'] as const;
+/**
+ * node:http (http.request with a kept-alive Agent) and undici's Client (the engine under Node's
+ * fetch), sending the vector as JSON numbers; and undici sending it as base64 float32.
+ */
+export const HTTP_CLIENTS = ['node:http', 'undici', 'undici, base64'] as const;
 export type HttpClientName = (typeof HTTP_CLIENTS)[number];
 
 export interface HttpResult {
@@ -103,7 +107,7 @@ interface Poster {
 
 /** One kept-alive connection to `url` (path included) through either client. */
 function poster(client: HttpClientName, url: URL): Poster {
-  if (client === 'undici') {
+  if (client !== 'node:http') {
     const connection = new Client(url.origin);
     const path = url.pathname;
     return {
@@ -137,7 +141,12 @@ function poster(client: HttpClientName, url: URL): Poster {
 }
 
 /** One value per client. */
-const byClient = <T>(make: (client: HttpClientName) => T): Record<HttpClientName, T> => ({ 'node:http': make('node:http'), undici: make('undici') });
+const byClient = <T>(make: (client: HttpClientName) => T): Record<HttpClientName, T> =>
+  Object.fromEntries(HTTP_CLIENTS.map((client) => [client, make(client)])) as Record<HttpClientName, T>;
+
+/** The request bodies each client sends: the same queries, the vector as numbers or as base64. */
+const bodiesFor = (queries: readonly Float32Array[], extra: Record<string, number>): Record<HttpClientName, string[]> =>
+  byClient((client) => queries.map((q) => JSON.stringify({ vector: client === 'undici, base64' ? encodeVectorBase64(q) : Array.from(q), k: K, ...extra })));
 
 const timing = (passes: number[][]): ClientTiming => ({ p50Ms: median(passes.map((l) => median(l))), p99Ms: median(passes.map((l) => percentile(l, 99))) });
 
@@ -170,18 +179,18 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     const busy = busyDir === undefined ? undefined : await startServe(busyDir, ['--log-level', 'warn', '--busy-poll', String(plan.http.busyPollMicros)]);
     if (busy !== undefined) servers.push(busy);
     const path = `/v1/collections/${target.collection}/query`;
-    const bodies = queries.map((q) => JSON.stringify({ vector: Array.from(q), k: K, ...searchBody(target) }));
+    const bodiesOf = bodiesFor(queries, searchBody(target));
+    const bodies = bodiesOf['node:http'];
     const connect = (s: ServeProcess): Record<HttpClientName, Poster> => {
-      const pair = byClient((client) => poster(client, new URL(path, s.url)));
-      posters.push(pair['node:http'], pair.undici);
-      return pair;
+      const set = byClient((client) => poster(client, new URL(path, s.url)));
+      posters.push(...Object.values(set));
+      return set;
     };
     const main = connect(server);
     const polled = busy === undefined ? undefined : connect(busy);
 
-    const warm = bodies.slice(0, plan.warmup);
     for (const q of queries.slice(0, plan.warmup)) await search(q);
-    for (const clients of [main, polled]) for (const client of HTTP_CLIENTS) if (clients !== undefined) for (const body of warm) await clients[client].post(body);
+    for (const clients of [main, polled]) for (const client of HTTP_CLIENTS) if (clients !== undefined) for (const body of bodiesOf[client].slice(0, plan.warmup)) await clients[client].post(body);
 
     const inProcessPasses: number[][] = [];
     const mainPasses = byClient((): number[][] => []);
@@ -194,7 +203,7 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
       for (const client of HTTP_CLIENTS) {
         const found: number[][] = [];
         mainPasses[client].push(
-          await timedPass(bodies, async (body) => {
+          await timedPass(bodiesOf[client], async (body) => {
             const answer = await main[client].post(body);
             took.push(answer.took_ms);
             found.push(answer.hits.map((hit) => Number(hit.id)));
@@ -203,7 +212,7 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
         if (rep === 0 && client === 'node:http') recall = recallAtK(found, data.truth, GT_K, K);
         if (polled !== undefined) {
           polledPasses[client].push(
-            await timedPass(bodies, async (body) => {
+            await timedPass(bodiesOf[client], async (body) => {
               polledTook.push((await polled[client].post(body)).took_ms);
             }),
           );
@@ -221,7 +230,7 @@ export async function http(plan: Plan, data: Dataset, target: Target, log: (line
     const searchNext = (): Promise<unknown> => search(queries[next++ % queries.length] as Float32Array);
     const load: HttpResult['load'] = [];
     for (const connections of plan.http.connections) load.push(await loadRounds(plan, server.url, connections, requests, searchNext, log));
-    const floor = await bareServerFloor(bodies, plan.reps);
+    const floor = await bareServerFloor(bodiesOf, plan.reps);
     log(`http floor (bare node:http server, other process): p50 ${HTTP_CLIENTS.map((c) => `${c} ${floor[c].p50Ms.toFixed(3)}`).join(', ')} ms`);
     const inProcessQps = median(inProcessPasses.map((l) => l.length / (l.reduce((a, b) => a + b, 0) / 1000)));
     return { inProcess: { p50Ms: inProcessP50, qps: inProcessQps }, sequential, ...(busyPoll === undefined ? {} : { busyPoll }), floor, load };
@@ -281,7 +290,7 @@ async function loadRounds(
  * node:http server (its own process, as `piramid serve` is) that reads the body and answers a
  * canned 10-hit reply, driven by the same clients as the sequential passes.
  */
-async function bareServerFloor(bodies: readonly string[], reps: number): Promise<HttpResult['floor']> {
+async function bareServerFloor(bodiesOf: Record<HttpClientName, string[]>, reps: number): Promise<HttpResult['floor']> {
   const script = `import http from 'node:http';
 const reply = JSON.stringify({ took_ms: 0, hits: Array.from({ length: 10 }, (_, i) => ({ id: String(i * 7919), score: 0.5 })) });
 const server = http.createServer((req, res) => { req.on('data', () => {}); req.on('end', () => { res.setHeader('content-type', 'application/json'); res.end(reply); }); });
@@ -295,9 +304,9 @@ server.listen(0, '127.0.0.1', () => console.log(server.address().port));\n`;
     });
     const url = new URL(`http://127.0.0.1:${port}/`);
     const passes = byClient((): number[][] => []);
-    const pair = byClient((client) => poster(client, url));
-    clients.push(pair['node:http'], pair.undici);
-    for (let rep = 0; rep < reps; rep++) for (const client of HTTP_CLIENTS) passes[client].push(await timedPass(bodies, (body) => pair[client].post(body)));
+    const set = byClient((client) => poster(client, url));
+    clients.push(...Object.values(set));
+    for (let rep = 0; rep < reps; rep++) for (const client of HTTP_CLIENTS) passes[client].push(await timedPass(bodiesOf[client], (body) => set[client].post(body)));
     return byClient((c) => ({ p50Ms: timing(passes[c]).p50Ms }));
   } finally {
     for (const c of clients) await c.close();
