@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { queryBody } from '../../src/client/remote-backend.js';
+import { parseDocument } from '../../src/engine/document.js';
 import { PiramidError } from '../../src/engine/errors.js';
 import { decodeVectorBase64, encodeVectorBase64 } from '../../src/engine/vector-base64.js';
 
@@ -33,17 +34,21 @@ describe('base64 vectors', () => {
     assert.deepEqual(Array.from(decodeVectorBase64(urlSafe + '='.repeat((4 - (urlSafe.length % 4)) % 4), at)), Array.from(vector));
   });
 
-  it('refuses text that is not base64 of whole finite float32 values, naming where', () => {
+  it('refuses text that is not base64 of whole float32 values, naming where; a NaN in it fails the document', () => {
     assert.match(refusal('').message, /0 bytes/);
     assert.match(refusal('AAAA!AAA').message, /not base64/);
     assert.match(refusal('AAA').message, /not base64/); // not a multiple of 4 characters
     assert.match(refusal('AA==AAAA').message, /not base64/); // padding inside
     assert.match(refusal('AAAA AAA').message, /not base64/);
     assert.match(refusal('AAAAAAA=').message, /decodes to 5 bytes, not a whole number of float32 values/);
+    // A NaN decodes; the document holding it is refused, naming the value and where it is.
     const nan = Buffer.alloc(8);
     nan.writeFloatLE(1, 0);
     nan.writeFloatLE(Number.NaN, 4);
-    assert.match(refusal(nan.toString('base64')).message, /vector\[1\] is NaN, not a finite number/);
+    assert.throws(
+      () => parseDocument({ id: 'n', vector: nan.toString('base64') }, 2, at),
+      (err: unknown) => err instanceof PiramidError && /vector\[1\] is NaN, not a finite number/.test(err.message) && err.location?.line === 4 && err.location.field === 'vector',
+    );
   });
 
   it('go to a server as base64 when the CLI was given base64', () => {

@@ -63,6 +63,9 @@ describe('native REST API', () => {
     assert.equal(notBase64.status, 400);
     assert.match(notBase64.json.error.message, /not base64/);
     assert.equal(notBase64.json.error.location.field, 'vector');
+    const withNaN = await call('POST', '/v1/collections/b64/query', { vector: encodeVectorBase64([1, Number.NaN, 0]), k: 1 });
+    assert.equal(withNaN.status, 400);
+    assert.match(withNaN.json.error.message, /vector\[1\] is NaN, not a finite number/);
     const wrongSize = await call('PUT', '/v1/collections/b64/documents', { documents: [{ id: 'x', vector: encodeVectorBase64([1, 2]) }] });
     assert.equal(wrongSize.status, 400);
     assert.equal(wrongSize.json.error.code, 'DIMENSION_MISMATCH');
